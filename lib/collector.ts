@@ -1,0 +1,187 @@
+// The collector contract: what a source module provides, and the harness that runs it for one
+// machine, validates what it produced, appends it and records the run in `collector_runs`.
+import { parseArgs } from 'node:util';
+import type { z } from 'zod';
+import { findMachine, loadConfig, type Config, type Machine } from './config.ts';
+import { MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
+import { errorMessage, UsageError } from './errors.ts';
+import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
+import { appendEnvelopes, loadCursor, saveCursor } from './store.ts';
+import { targetFor, type Target } from './target.ts';
+import { describeIssues } from './config.ts';
+
+export interface Item {
+  data: unknown;
+  key?: string;
+  kind?: EnvelopeKind;
+  raw?: unknown;
+}
+
+export interface CollectContext {
+  machine: Machine;
+  target: Target;
+  config: Config;
+  runId: string;
+  /** The cursor saved by the previous successful run, or null. */
+  cursor: unknown;
+  limits: Pick<ExecOptions, 'timeoutMs' | 'maxBytes'>;
+  warn(message: string): void;
+  /** Runs a script on the target; throws with a clear reason if it fails, times out or floods. */
+  run(what: string, script: string): Promise<ExecResult>;
+}
+
+export interface CollectOutput {
+  items: Item[];
+  cursor?: unknown;
+}
+
+export interface CollectorDef {
+  name: string;
+  description: string;
+  /** Bumped on any change of behaviour; stored on every line. */
+  version: string;
+  /** Bumped when the shape of `data` changes; the SQL reads by it. */
+  schemaVersion: number;
+  defaultIntervalSeconds: number;
+  defaultTimeoutSeconds: number;
+  schema: z.ZodType;
+  collect(ctx: CollectContext): Promise<CollectOutput>;
+}
+
+function collectorSettings(config: Config, name: string): { interval_seconds?: number; timeout_seconds?: number; enabled?: boolean } {
+  return (config.collectors as Record<string, { interval_seconds?: number; timeout_seconds?: number; enabled?: boolean }>)[name] ?? {};
+}
+
+/** A collector's timeout: its own setting, else the global one, else its default. */
+export const timeoutSeconds = (config: Config, def: CollectorDef) =>
+  collectorSettings(config, def.name).timeout_seconds ?? config.collect.timeout_seconds ?? def.defaultTimeoutSeconds;
+
+export const intervalSeconds = (config: Config, def: CollectorDef) =>
+  collectorSettings(config, def.name).interval_seconds ?? def.defaultIntervalSeconds;
+
+export const isEnabled = (config: Config, def: CollectorDef) => collectorSettings(config, def.name).enabled !== false;
+
+export type RunStatus = 'ok' | 'error' | 'timeout' | 'killed';
+
+/** The `data` of a `collector_runs` line. */
+export interface RunRecord {
+  source: string;
+  started_at: string;
+  ended_at: string;
+  duration_ms: number;
+  bytes: number;
+  rows: number;
+  status: RunStatus;
+  error: string | null;
+  warnings: string[];
+  cursor: unknown;
+}
+
+export const RUNS_SOURCE = 'collector_runs';
+export const RUNS_VERSION = '1.0.0';
+const MAX_WARNINGS = 20;
+
+export function runEnvelope(machineId: string, runId: string, record: RunRecord): Envelope {
+  return {
+    v: 1, source: RUNS_SOURCE, machine_id: machineId, collected_at: record.ended_at, run_id: runId,
+    collector_version: RUNS_VERSION, schema_version: 1, kind: 'event', key: runId, data: record,
+  };
+}
+
+export interface RunOutcome extends RunRecord {
+  run_id: string;
+  machine_id: string;
+}
+
+/** Runs one collector for one machine and records the run. Never throws for source trouble. */
+export async function runCollector(def: CollectorDef, opts: {
+  config: Config; dataDir: string; machine: Machine; runId?: string;
+}): Promise<RunOutcome> {
+  const runId = opts.runId ?? newRunId();
+  const started = new Date();
+  const warnings: string[] = [];
+  const limits = { timeoutMs: timeoutSeconds(opts.config, def) * 1000, maxBytes: opts.config.collect.max_output_bytes };
+  let bytes = 0;
+  let rows = 0;
+  let status: RunStatus = 'ok';
+  let error: string | null = null;
+  let cursor: unknown = null;
+  try {
+    const target = targetFor(opts.machine);
+    const ctx: CollectContext = {
+      machine: opts.machine, target, config: opts.config, runId, limits,
+      cursor: loadCursor(opts.dataDir, opts.machine.id, def.name),
+      warn: (m) => { if (warnings.length < MAX_WARNINGS) warnings.push(m); },
+      async run(what, script) {
+        const r = await target.runScript(script, limits);
+        bytes += r.bytes;
+        const failure = execFailure(`${what} on ${target.describe}`, r, limits);
+        if (failure) {
+          if (r.timedOut) status = 'timeout';
+          throw new Error(failure);
+        }
+        return r;
+      },
+    };
+    const out = await def.collect(ctx);
+    const collectedAt = started.toISOString();
+    const envelopes = out.items.map((item, i): Envelope => {
+      const parsed = def.schema.safeParse(item.data);
+      if (!parsed.success) {
+        throw new Error(`${def.name} produced an item of the wrong shape (item ${i}): ${describeIssues(parsed.error.issues).split('\n').slice(0, 3).join('; ')}`);
+      }
+      const env: Envelope = {
+        v: 1, source: def.name, machine_id: opts.machine.id, collected_at: collectedAt, run_id: runId,
+        collector_version: def.version, schema_version: def.schemaVersion, kind: item.kind ?? 'snapshot',
+        ...(item.key !== undefined ? { key: item.key } : {}), data: parsed.data,
+        ...(item.raw !== undefined ? { raw: item.raw } : {}),
+      };
+      const size = Buffer.byteLength(JSON.stringify(env));
+      if (size > MAX_LINE_BYTES) throw new Error(`${def.name} produced a ${size}-byte item (item ${i}), over the ${MAX_LINE_BYTES}-byte line limit`);
+      return env;
+    });
+    const appended = appendEnvelopes(opts.dataDir, envelopes);
+    if (appended.repairedBytes > 0) warnings.push(`cut ${appended.repairedBytes} bytes of a partial line left by an interrupted writer`);
+    rows = envelopes.length;
+    // Invariant 2: the cursor moves only once the data it covers is on disk.
+    if (out.cursor !== undefined) {
+      saveCursor(opts.dataDir, opts.machine.id, def.name, out.cursor);
+      cursor = out.cursor;
+    }
+  } catch (err) {
+    if (status === 'ok') status = 'error';
+    error = errorMessage(err);
+  }
+  const ended = new Date();
+  const record: RunRecord = {
+    source: def.name, started_at: started.toISOString(), ended_at: ended.toISOString(),
+    duration_ms: ended.getTime() - started.getTime(), bytes, rows, status, error, warnings, cursor,
+  };
+  appendEnvelopes(opts.dataDir, [runEnvelope(opts.machine.id, runId, record)]);
+  return { ...record, run_id: runId, machine_id: opts.machine.id };
+}
+
+/**
+ * Entry point of a standalone collector script: `tsx collect/<name>.ts [--machine ID] [--run-id R]
+ * [--config FILE]`. Prints the run outcome as one JSON line; exits 0 on success, 1 on a failed run,
+ * 2 on bad usage.
+ */
+export async function collectorMain(def: CollectorDef, argv = process.argv.slice(2)): Promise<never> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { machine: { type: 'string' }, 'run-id': { type: 'string' }, config: { type: 'string' } },
+      strict: true,
+    });
+    const { config, dataDir } = loadConfig(values.config);
+    const machine = values.machine ? findMachine(config, values.machine) : config.machines[0]!;
+    const runId = values['run-id'];
+    if (runId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" must be 1-64 plain characters`);
+    const outcome = await runCollector(def, { config, dataDir, machine, runId });
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    process.exit(outcome.status === 'ok' ? 0 : 1);
+  } catch (err) {
+    process.stderr.write(`vc collect/${def.name}: ${errorMessage(err)}\n`);
+    process.exit(err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
+  }
+}

@@ -1,0 +1,135 @@
+// vc.toml: where it is found, what it may say, and the defaults when it says nothing.
+import fs from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+import { defaultConfigPath, defaultDataDir, expandHome } from './paths.ts';
+import { UsageError } from './errors.ts';
+
+/** Machine ids end up in paths, shell words and SQL literals, so they are kept plain. */
+export const MACHINE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** `local`, or `[user@]host[:port]` with a host name, IPv4 or [IPv6] literal. */
+const SSH_TARGET = /^(local|([A-Za-z0-9._-]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?)$/;
+
+const seconds = z.number().int().positive();
+
+const collectorBase = {
+  enabled: z.boolean().default(true),
+  interval_seconds: seconds.optional(),
+  timeout_seconds: seconds.optional(),
+};
+
+export const DEFAULT_AGENT_NAMES = [
+  'claude', 'codex', 'gemini', 'aider', 'opencode', 'cursor-agent', 'amp', 'goose', 'qwen', 'crush', 'copilot',
+];
+
+export const DEFAULT_REPO_EXCLUDES = [
+  'node_modules', '.cache', '.npm', '.cargo', '.rustup', '.local', '.nvm', '.pyenv', '.venv', 'venv',
+  '__pycache__', 'target', '.gradle', '.m2', 'snap', '.vscode-server', '.cursor-server', '.Trash',
+];
+
+const collectorsSchema = z.strictObject({
+  sys: z.strictObject({ ...collectorBase }).prefault({}),
+  repos: z.strictObject({
+    ...collectorBase,
+    roots: z.array(z.string().min(1)).min(1).default(['~']),
+    max_depth: z.number().int().min(1).max(12).default(4),
+    exclude: z.array(z.string().min(1)).default(DEFAULT_REPO_EXCLUDES),
+    max_repos: z.number().int().positive().default(500),
+    discovery_timeout_seconds: seconds.default(10),
+  }).prefault({}),
+  agents: z.strictObject({
+    ...collectorBase,
+    names: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a plain program name')).min(1).default(DEFAULT_AGENT_NAMES),
+  }).prefault({}),
+}).prefault({});
+
+const machineSchema = z.strictObject({
+  id: z.string().regex(MACHINE_ID, 'must be 1-63 letters, digits, dot, dash or underscore, starting with a letter or digit'),
+  ssh: z.string().regex(SSH_TARGET, 'must be "local" or "user@host:port"').default('local'),
+  tags: z.array(z.string()).default([]),
+});
+
+export const configSchema = z.strictObject({
+  data_dir: z.string().min(1).optional(),
+  collect: z.strictObject({
+    concurrency: z.number().int().min(1).max(64).default(4),
+    /** Overrides every collector's own default timeout when set. */
+    timeout_seconds: seconds.optional(),
+    max_output_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+  }).prefault({}),
+  collectors: collectorsSchema,
+  machines: z.array(machineSchema).min(1).default([{ id: 'local', ssh: 'local', tags: [] }])
+    .superRefine((machines, ctx) => {
+      const seen = new Set<string>();
+      machines.forEach((m, i) => {
+        if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate machine id "${m.id}"` });
+        seen.add(m.id);
+      });
+    }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Machine = Config['machines'][number];
+export type CollectorName = keyof Config['collectors'];
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, or null when vc runs on its defaults. */
+  path: string | null;
+  dataDir: string;
+}
+
+/** Formats zod issues as `key.path: what is wrong`, one per line. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => {
+    const key = issue.path.reduce<string>((acc, part) =>
+      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part), '');
+    return `${key || '(top level)'}: ${issue.message}`;
+  }).join('\n');
+}
+
+/** Validates an already parsed TOML document. Throws UsageError naming every bad key. */
+export function validateConfig(doc: unknown, origin: string): Config {
+  const result = configSchema.safeParse(doc);
+  if (!result.success) throw new UsageError(`invalid config ${origin}:\n${describeIssues(result.error.issues)}`);
+  return result.data;
+}
+
+/**
+ * Finds the config: --config, then VC_CONFIG, then the XDG config dir. A file named
+ * explicitly must exist; the XDG default may be absent (vc then runs on its defaults).
+ */
+export function loadConfig(explicitPath?: string): LoadedConfig {
+  const named = explicitPath ?? process.env.VC_CONFIG;
+  const file = named ? expandHome(named) : defaultConfigPath();
+  let text: string | null = null;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (named || code !== 'ENOENT') throw new UsageError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  let config: Config;
+  if (text === null) {
+    config = validateConfig({}, '(defaults)');
+  } else {
+    let doc: unknown;
+    try {
+      doc = parseToml(text);
+    } catch (err) {
+      throw new UsageError(`config ${file} is not valid TOML: ${(err as Error).message}`);
+    }
+    config = validateConfig(doc, file);
+  }
+  const envDir = process.env.VC_DATA_DIR;
+  const dataDir = expandHome(envDir || config.data_dir || defaultDataDir());
+  return { config, path: text === null ? null : file, dataDir };
+}
+
+export function findMachine(config: Config, id: string): Machine {
+  const machine = config.machines.find((m) => m.id === id);
+  if (!machine) {
+    throw new UsageError(`unknown machine "${id}"; configured: ${config.machines.map((m) => m.id).join(', ')}`);
+  }
+  return machine;
+}

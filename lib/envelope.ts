@@ -1,0 +1,27 @@
+// The stored line (design.md, "The envelope"): one JSON object per line, the same for every source.
+
+export type EnvelopeKind = 'snapshot' | 'event';
+
+export interface Envelope {
+  v: 1;
+  source: string;
+  machine_id: string;
+  /** ISO-8601 UTC with milliseconds and a trailing Z. */
+  collected_at: string;
+  run_id: string;
+  collector_version: string;
+  schema_version: number;
+  kind: EnvelopeKind;
+  /** Natural key: views dedupe events on (source, machine_id, key). */
+  key?: string;
+  data: unknown;
+  raw?: unknown;
+}
+
+/** Lines above this size are refused: a source that produces them is broken or hostile. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+export function newRunId(): string {
+  // Time-ordered and unique enough across machines: ms timestamp + random suffix.
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}

@@ -1,0 +1,104 @@
+// Running a command with the limits every source needs: a hard wall-clock timeout that kills the
+// whole process group, and an output cap, so that no upstream program can hang or flood vc.
+import { $ } from 'zx';
+
+export interface ExecOptions {
+  timeoutMs: number;
+  /** Cap on stdout + stderr bytes; past it the process group is killed and `overflow` is set. */
+  maxBytes: number;
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** Bytes of stdout + stderr received (counted up to the point the cap stopped the process). */
+  bytes: number;
+  durationMs: number;
+  timedOut: boolean;
+  overflow: boolean;
+  /** The program could not be started at all (e.g. not installed). */
+  spawnError: string | null;
+}
+
+/** After a kill, how long to wait for pipes held open by escaped grandchildren before giving up on them. */
+const PIPE_GRACE_MS = 2000;
+
+/** Runs argv (no shell interpretation of its words) under the limits in `opts`. */
+export async function execArgv(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+  const started = performance.now();
+  const proc = $({
+    nothrow: true,
+    quiet: true,
+    verbose: false,
+    detached: true, // own process group, so a kill reaches every child it spawned
+    input: opts.input,
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+  })`${argv}`;
+
+  let bytes = 0;
+  let overflow = false;
+  let timedOut = false;
+  let killed = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  const killGroup = () => {
+    if (killed) return;
+    killed = true;
+    const pid = proc.pid;
+    if (pid) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    // A grandchild that left the group may still hold our pipes open; stop waiting for it.
+    graceTimer = setTimeout(() => {
+      proc.stdout.destroy();
+      proc.stderr.destroy();
+    }, PIPE_GRACE_MS);
+  };
+  const count = (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > opts.maxBytes && !overflow) {
+      overflow = true;
+      killGroup();
+    }
+  };
+  proc.stdout.on('data', count);
+  proc.stderr.on('data', count);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, opts.timeoutMs);
+
+  const out = await proc;
+  clearTimeout(timer);
+  clearTimeout(graceTimer);
+  const spawnError = out.exitCode === null && out.signal === null && !killed ? out.stderr || 'could not start' : null;
+  return {
+    code: out.exitCode,
+    signal: out.signal,
+    stdout: out.stdout,
+    stderr: out.stderr,
+    bytes,
+    durationMs: Math.round(performance.now() - started),
+    timedOut,
+    overflow,
+    spawnError,
+  };
+}
+
+/** One line saying why a command did not succeed, or null if it did. */
+export function execFailure(what: string, r: ExecResult, opts: Pick<ExecOptions, 'timeoutMs' | 'maxBytes'>): string | null {
+  if (r.timedOut) return `${what} timed out after ${opts.timeoutMs / 1000}s and was killed`;
+  if (r.overflow) return `${what} printed more than ${opts.maxBytes} bytes (the output cap) and was killed`;
+  if (r.spawnError) return `${what} could not be started: ${r.spawnError.trim()}`;
+  if (r.code !== 0) {
+    const tail = r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+    return `${what} exited with ${r.code ?? `signal ${r.signal}`}${tail ? `: ${tail}` : ''}`;
+  }
+  return null;
+}

@@ -1,0 +1,39 @@
+// Where vc keeps things: the XDG base directories and the data dir layout of design.md.
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (lib/..), for sql/, views/, reports/, cron/ and collect/. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function xdg(envName: string, fallback: string): string {
+  const value = process.env[envName];
+  // The XDG spec says relative values are invalid and must be ignored.
+  return value && path.isAbsolute(value) ? value : path.join(os.homedir(), fallback);
+}
+
+export const xdgConfigHome = () => xdg('XDG_CONFIG_HOME', '.config');
+export const xdgDataHome = () => xdg('XDG_DATA_HOME', '.local/share');
+
+export const defaultConfigPath = () => path.join(xdgConfigHome(), 'vc', 'vc.toml');
+export const defaultDataDir = () => path.join(xdgDataHome(), 'vc');
+
+/** Expands a leading `~` to the home directory; other paths resolve against cwd. */
+export function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/')) return path.join(os.homedir(), p.slice(2));
+  return path.resolve(p);
+}
+
+/** The UTC calendar date of a timestamp: the partition a line is appended to. */
+export const utcDate = (iso: string) => iso.slice(0, 10);
+
+export const rawDir = (dataDir: string, source: string) => path.join(dataDir, 'raw', source);
+
+export const rawFile = (dataDir: string, source: string, machineId: string, date: string) =>
+  path.join(rawDir(dataDir, source), `machine=${machineId}`, `date=${date}.ndjson`);
+
+export const cursorFile = (dataDir: string, machineId: string, source: string) =>
+  path.join(dataDir, 'state', 'cursors', machineId, `${source}.json`);
+
+export const stateDir = (dataDir: string) => path.join(dataDir, 'state');

@@ -1,0 +1,122 @@
+// The NDJSON store: append-only files per source, machine and day, plus incremental-read cursors.
+// Invariants (design.md): one locked write per run and file; a killed writer's partial tail
+// is cut before the next append; cursors are saved only after the data they cover is durable.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cursorFile, rawFile, utcDate } from './paths.ts';
+import type { Envelope } from './envelope.ts';
+
+const LOCK_WAIT_SECONDS = 30;
+
+/**
+ * Takes an exclusive flock(2) on `fd`. Node has no flock, so flock(1) is run on an inherited
+ * copy of the descriptor: flock locks belong to the open file description, which the child
+ * shares, so the lock stays held by this process until `fd` is closed (or the process dies,
+ * which is what makes a killed writer harmless).
+ */
+function lockExclusive(fd: number, file: string): void {
+  const result = spawnSync('flock', ['-x', '-w', String(LOCK_WAIT_SECONDS), '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', fd],
+  });
+  if (result.error) throw new Error(`cannot lock ${file}: flock(1) failed to run: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new Error(`cannot lock ${file} within ${LOCK_WAIT_SECONDS}s: ${result.stderr.toString().trim() || `flock exit ${result.status}`}`);
+  }
+}
+
+/** If the file does not end in a newline, a writer died mid-line: cut back to the last full line. */
+function cutPartialTail(fd: number): number {
+  const size = fs.fstatSync(fd).size;
+  if (size === 0) return 0;
+  const chunk = Buffer.alloc(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const n = fs.readSync(fd, chunk, 0, end - start, start);
+    const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (nl >= 0) {
+      const keep = start + nl + 1;
+      if (keep !== size) fs.ftruncateSync(fd, keep);
+      return size - keep;
+    }
+    end = start;
+  }
+  fs.ftruncateSync(fd, 0);
+  return size;
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+}
+
+export interface AppendResult {
+  bytes: number;
+  files: string[];
+  /** Bytes of partial lines from interrupted writers that were cut before appending. */
+  repairedBytes: number;
+}
+
+/** Appends whole lines to one file: one locked write, fsynced before returning. */
+export function appendToFile(file: string, lines: readonly string[]): { bytes: number; repairedBytes: number } {
+  if (lines.length === 0) return { bytes: 0, repairedBytes: 0 };
+  for (const line of lines) {
+    if (line.includes('\n')) throw new Error('refusing to store a line that contains a newline');
+  }
+  const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const fd = fs.openSync(file, 'a+');
+  try {
+    lockExclusive(fd, file);
+    const repairedBytes = cutPartialTail(fd);
+    writeAll(fd, buf);
+    fs.fsyncSync(fd);
+    return { bytes: buf.length, repairedBytes };
+  } finally {
+    fs.closeSync(fd); // releases the lock
+  }
+}
+
+/** Appends envelopes to raw/<source>/machine=<id>/date=<day>.ndjson, one write per day file. */
+export function appendEnvelopes(dataDir: string, envelopes: readonly Envelope[]): AppendResult {
+  const byFile = new Map<string, string[]>();
+  for (const env of envelopes) {
+    const file = rawFile(dataDir, env.source, env.machine_id, utcDate(env.collected_at));
+    let lines = byFile.get(file);
+    if (!lines) byFile.set(file, (lines = []));
+    lines.push(JSON.stringify(env));
+  }
+  const result: AppendResult = { bytes: 0, files: [], repairedBytes: 0 };
+  for (const [file, lines] of byFile) {
+    const r = appendToFile(file, lines);
+    result.bytes += r.bytes;
+    result.repairedBytes += r.repairedBytes;
+    result.files.push(file);
+  }
+  return result;
+}
+
+/** Reads a cursor; a missing or unreadable one means "start from the beginning" (dedup absorbs re-reads). */
+export function loadCursor(dataDir: string, machineId: string, source: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(cursorFile(dataDir, machineId, source), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Saves a cursor atomically (temp file, fsync, rename). Call only after the covered data is appended. */
+export function saveCursor(dataDir: string, machineId: string, source: string, cursor: unknown): void {
+  const file = cursorFile(dataDir, machineId, source);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    writeAll(fd, Buffer.from(JSON.stringify(cursor)));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}

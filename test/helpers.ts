@@ -1,0 +1,48 @@
+// Shared test plumbing: temp dirs and running vc's own scripts as a user would.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from '../lib/paths.ts';
+
+/** A fresh temp dir, removed when the test process exits. */
+export function tmpDir(prefix = 'vc-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export const tsxLoader = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+export interface Run { code: number | null; stdout: string; stderr: string }
+
+/** Runs a TypeScript entry point of this repo (e.g. collect/sys.ts) the way bin/vc does. */
+export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Run {
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, path.join(repoRoot, script), ...args], {
+    env: { ...process.env, ...env }, encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs bin/vc with the given args and environment. */
+export function vc(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Run {
+  const r = spawnSync(path.join(repoRoot, 'bin', 'vc'), args, {
+    env: { ...process.env, ...env }, encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Reads every stored line of a source for a machine (all days), parsed. */
+export function readRaw(dataDir: string, source: string, machineId: string): Array<Record<string, any>> {
+  const dir = path.join(dataDir, 'raw', source, `machine=${machineId}`);
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).sort().flatMap((f) =>
+    fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+}
+
+/** Writes an executable script (a fake upstream program) into dir and returns its path. */
+export function writeExecutable(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, body, { mode: 0o755 });
+  return file;
+}

@@ -2,7 +2,8 @@
 // machine, validates what it produced, appends it and records the run in `collector_runs`.
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
-import { findMachine, loadConfig, type Config, type Machine } from './config.ts';
+import { findMachine, loadConfig, timeoutSeconds, type Config, type Machine } from './config.ts';
+import type { CollectorName } from './catalog.ts';
 import { MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
@@ -35,31 +36,16 @@ export interface CollectOutput {
   cursor?: unknown;
 }
 
+/** A collector's code; its description, interval and timeout defaults live in lib/catalog.ts. */
 export interface CollectorDef {
-  name: string;
-  description: string;
+  name: CollectorName;
   /** Bumped on any change of behaviour; stored on every line. */
   version: string;
   /** Bumped when the shape of `data` changes; the SQL reads by it. */
   schemaVersion: number;
-  defaultIntervalSeconds: number;
-  defaultTimeoutSeconds: number;
   schema: z.ZodType;
   collect(ctx: CollectContext): Promise<CollectOutput>;
 }
-
-function collectorSettings(config: Config, name: string): { interval_seconds?: number; timeout_seconds?: number; enabled?: boolean } {
-  return (config.collectors as Record<string, { interval_seconds?: number; timeout_seconds?: number; enabled?: boolean }>)[name] ?? {};
-}
-
-/** A collector's timeout: its own setting, else the global one, else its default. */
-export const timeoutSeconds = (config: Config, def: CollectorDef) =>
-  collectorSettings(config, def.name).timeout_seconds ?? config.collect.timeout_seconds ?? def.defaultTimeoutSeconds;
-
-export const intervalSeconds = (config: Config, def: CollectorDef) =>
-  collectorSettings(config, def.name).interval_seconds ?? def.defaultIntervalSeconds;
-
-export const isEnabled = (config: Config, def: CollectorDef) => collectorSettings(config, def.name).enabled !== false;
 
 export type RunStatus = 'ok' | 'error' | 'timeout' | 'killed';
 
@@ -100,7 +86,7 @@ export async function runCollector(def: CollectorDef, opts: {
   const runId = opts.runId ?? newRunId();
   const started = new Date();
   const warnings: string[] = [];
-  const limits = { timeoutMs: timeoutSeconds(opts.config, def) * 1000, maxBytes: opts.config.collect.max_output_bytes };
+  const limits = { timeoutMs: timeoutSeconds(opts.config, def.name) * 1000, maxBytes: opts.config.collect.max_output_bytes };
   let bytes = 0;
   let rows = 0;
   let status: RunStatus = 'ok';

@@ -4,6 +4,7 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { defaultConfigPath, defaultDataDir, expandHome } from './paths.ts';
 import { UsageError } from './errors.ts';
+import { COLLECTOR_NAMES, COLLECTORS, type CollectorName } from './catalog.ts';
 
 /** Machine ids end up in paths, shell words and SQL literals, so they are kept plain. */
 export const MACHINE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -70,7 +71,17 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type Machine = Config['machines'][number];
-export type CollectorName = keyof Config['collectors'];
+
+/** A collector's timeout: its own setting, else the global one, else its default. */
+export const timeoutSeconds = (config: Config, name: CollectorName) =>
+  config.collectors[name].timeout_seconds ?? config.collect.timeout_seconds ?? COLLECTORS[name].timeoutSeconds;
+
+export const intervalSeconds = (config: Config, name: CollectorName) =>
+  config.collectors[name].interval_seconds ?? COLLECTORS[name].intervalSeconds;
+
+/** Expected interval of every enabled collector, as the SQL's source_intervals wants it. */
+export const enabledIntervals = (config: Config): Record<string, number> =>
+  Object.fromEntries(COLLECTOR_NAMES.filter((n) => config.collectors[n].enabled).map((n) => [n, intervalSeconds(config, n)]));
 
 export interface LoadedConfig {
   config: Config;

@@ -279,11 +279,8 @@ export function parseSysOutput(sections: Map<string, Section>): SysData {
 
 export const sysCollector: CollectorDef = {
   name: 'sys',
-  description: 'load, CPU, memory, swap, filesystems, uptime, top processes, OOM kills, inotify use',
   version: '1.0.0',
   schemaVersion: 1,
-  defaultIntervalSeconds: 120,
-  defaultTimeoutSeconds: 30,
   schema: sysSchema,
   async collect(ctx) {
     const script = buildSysScript();

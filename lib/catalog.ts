@@ -1,0 +1,22 @@
+// The collectors vc has and the sources it stores, as plain data: the query path reads this
+// without loading any collector code. test/catalog.test.ts checks it against lib/collectors.ts.
+
+export interface CollectorInfo {
+  description: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+}
+
+export const COLLECTORS = {
+  sys: { description: 'load, CPU, memory, swap, filesystems, uptime, top processes, OOM kills, inotify', intervalSeconds: 120, timeoutSeconds: 30 },
+  repos: { description: 'git repositories under the configured roots: branch, dirty, untracked, ahead/behind, stash, last commit', intervalSeconds: 600, timeoutSeconds: 60 },
+  agents: { description: 'tmux sessions and panes, running coding agents with cwd, CPU, memory, age and pane', intervalSeconds: 120, timeoutSeconds: 30 },
+} as const satisfies Record<string, CollectorInfo>;
+
+export type CollectorName = keyof typeof COLLECTORS;
+export const COLLECTOR_NAMES = Object.keys(COLLECTORS) as CollectorName[];
+
+/** Every stored source, by the name it is queryable under. */
+export const SOURCES = [...COLLECTOR_NAMES, 'collector_runs'] as const;
+
+export const isCollectorName = (s: string): s is CollectorName => Object.hasOwn(COLLECTORS, s);

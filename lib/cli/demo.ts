@@ -1,0 +1,2 @@
+import { defineCommand } from 'citty';
+export default defineCommand({ meta: { name: 'demo', description: 'Install the schedule (crontab or systemd timer)' }, run() { throw new Error('not wired yet'); } });

@@ -1,0 +1,84 @@
+// Reports: named SQL queries over the views (reports/<name>.sql) plus a Markdown renderer
+// (reports/<name>.ts). JSON output is the robot envelope of design.md around the query results.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Row, Session } from './duck.ts';
+import { repoRoot } from './paths.ts';
+
+export type ReportData = Record<string, Row[] | Row | null>;
+
+export interface ReportContext {
+  /** The moment the report describes: now, or the --as-of time. */
+  at: Date;
+  staleness: Record<string, number | null>;
+  warnings: string[];
+}
+
+export interface ReportDef {
+  name: string;
+  description: string;
+  render(data: ReportData, ctx: ReportContext): string;
+}
+
+/** Loaded on demand: a command pays only for the report it runs. */
+export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
+  triage: () => import('../reports/triage.ts'),
+  health: () => import('../reports/health.ts'),
+  machines: () => import('../reports/machines.ts'),
+  repos: () => import('../reports/repos.ts'),
+  agents: () => import('../reports/agents.ts'),
+};
+
+interface NamedQuery { name: string; one: boolean; sql: string }
+
+/**
+ * Splits a report's SQL file into named queries. Each starts with a line `-- name: <key>`,
+ * optionally followed by `one` when the query returns a single row (or none: null).
+ */
+export function parseNamedQueries(text: string, origin: string): NamedQuery[] {
+  const queries: NamedQuery[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^--\s*name:\s*([a-z_]+)(\s+one)?\s*$/.exec(line);
+    if (m) queries.push({ name: m[1]!, one: Boolean(m[2]), sql: '' });
+    else if (queries.length) queries[queries.length - 1]!.sql += `${line}\n`;
+  }
+  if (queries.length === 0) throw new Error(`${origin} has no "-- name:" queries`);
+  return queries;
+}
+
+export async function runReportQueries(name: string, session: Session): Promise<ReportData> {
+  const file = path.join(repoRoot, 'reports', `${name}.sql`);
+  const data: ReportData = {};
+  for (const q of parseNamedQueries(fs.readFileSync(file, 'utf8'), `reports/${name}.sql`)) {
+    try {
+      const rows = await session.query(q.sql);
+      data[q.name] = q.one ? (rows[0] ?? null) : rows;
+    } catch (err) {
+      throw new Error(`report ${name}, query ${q.name}: ${(err as Error).message}`);
+    }
+  }
+  return data;
+}
+
+/** Staleness per source and the warnings every report carries. */
+export async function reportContext(session: Session, at: Date, extraWarnings: string[]): Promise<ReportContext> {
+  const staleness: Record<string, number | null> = {};
+  for (const r of await session.query('SELECT source, staleness_s FROM v1.source_staleness ORDER BY source')) {
+    staleness[String(r.source)] = typeof r.staleness_s === 'number' ? Math.round(r.staleness_s) : null;
+  }
+  const warnings = [...extraWarnings, ...(await session.query('SELECT warning FROM v1.data_warnings')).map((r) => String(r.warning))];
+  return { at, staleness, warnings };
+}
+
+const minuteUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** First line of every Markdown report. */
+export const mdHeader = (title: string, ctx: ReportContext) => `# vc ${title} · ${minuteUtc(ctx.at)}\n\n`;
+
+/** Last lines of every Markdown report: how old each source is, and the warnings. */
+export function mdFooter(ctx: ReportContext, humanAge: (s: unknown) => string): string {
+  const ages = Object.entries(ctx.staleness).map(([s, age]) => `${s} ${age === null ? 'never' : humanAge(age)}`);
+  let out = ages.length ? `\nData age: ${ages.join(' · ')}\n` : '';
+  for (const w of ctx.warnings) out += `\nWarning: ${w}\n`;
+  return out;
+}

@@ -1,0 +1,120 @@
+// `vc collect`: runs collectors as separate processes (collect/<name>.ts), with bounded
+// concurrency, a hard timeout per process and a cap on what it may print. A collector that
+// hangs or dies is killed and recorded here; it never stops the others.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CollectorName } from './catalog.ts';
+import { runEnvelope, type RunOutcome, type RunStatus } from './collector.ts';
+import { intervalSeconds, timeoutSeconds, type Config, type Machine } from './config.ts';
+import { newRunId } from './envelope.ts';
+import { execArgv } from './exec.ts';
+import { repoRoot, stateDir } from './paths.ts';
+import { mapLimit } from './pool.ts';
+import { appendEnvelopes } from './store.ts';
+
+/** A collector records its own run; this is how long past its timeout we wait before killing it. */
+const KILL_GRACE_SECONDS = 10;
+/** A collector prints one summary line; anything past this is a runaway. */
+const CHILD_OUTPUT_CAP = 1024 * 1024;
+/** cron fires on the minute, a little late or early: count a job due within this of its interval. */
+const DUE_SLACK_SECONDS = 30;
+
+export interface CollectPlan {
+  machines: Machine[];
+  sources: CollectorName[];
+}
+
+export interface CollectOptions {
+  config: Config;
+  /** The vc.toml in use (passed on to the collectors), or null for the defaults. */
+  configPath: string | null;
+  dataDir: string;
+  plan: CollectPlan;
+  /** Only run collectors whose interval has passed since their last start. */
+  due?: boolean;
+  onResult?: (outcome: RunOutcome) => void;
+}
+
+const tsxLoader = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+const lastStartFile = (dataDir: string, machineId: string, source: string) =>
+  path.join(stateDir(dataDir), 'last-start', machineId, `${source}.json`);
+
+function lastStart(dataDir: string, machineId: string, source: string): number | null {
+  try {
+    const t = Date.parse(JSON.parse(fs.readFileSync(lastStartFile(dataDir, machineId, source), 'utf8')).started_at);
+    return Number.isFinite(t) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+function noteStart(dataDir: string, machineId: string, source: string, at: Date): void {
+  const file = lastStartFile(dataDir, machineId, source);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ started_at: at.toISOString() }));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** The jobs to run: every enabled collector for every planned machine, minus those not yet due. */
+export function planJobs(opts: CollectOptions, now = new Date()): Array<{ machine: Machine; source: CollectorName }> {
+  const jobs: Array<{ machine: Machine; source: CollectorName }> = [];
+  for (const machine of opts.plan.machines) {
+    for (const source of opts.plan.sources) {
+      if (!opts.config.collectors[source].enabled) continue;
+      if (opts.due) {
+        const last = lastStart(opts.dataDir, machine.id, source);
+        if (last !== null && now.getTime() - last < (intervalSeconds(opts.config, source) - DUE_SLACK_SECONDS) * 1000) continue;
+      }
+      jobs.push({ machine, source });
+    }
+  }
+  return jobs;
+}
+
+/** Reads the outcome line a collector prints last; null if it never got that far. */
+function parseOutcome(stdout: string): RunOutcome | null {
+  const last = stdout.trim().split('\n').pop();
+  if (!last) return null;
+  try {
+    const o = JSON.parse(last) as RunOutcome;
+    return typeof o.run_id === 'string' && typeof o.status === 'string' ? o : null;
+  } catch {
+    return null;
+  }
+}
+
+async function runJob(opts: CollectOptions, machine: Machine, source: CollectorName): Promise<RunOutcome> {
+  const runId = newRunId();
+  const started = new Date();
+  noteStart(opts.dataDir, machine.id, source, started);
+  const timeoutMs = (timeoutSeconds(opts.config, source) + KILL_GRACE_SECONDS) * 1000;
+  const argv = [process.execPath, '--import', tsxLoader, path.join(repoRoot, 'collect', `${source}.ts`),
+    '--machine', machine.id, '--run-id', runId, ...(opts.configPath ? ['--config', opts.configPath] : [])];
+  const r = await execArgv(argv, { timeoutMs, maxBytes: CHILD_OUTPUT_CAP, env: { ...process.env, VC_DATA_DIR: opts.dataDir } });
+  const outcome = parseOutcome(r.stdout);
+  if (outcome && !r.timedOut && !r.overflow) return outcome;
+
+  // The collector died before recording its run: record it here, with what it said on stderr.
+  const status: RunStatus = r.timedOut ? 'timeout' : 'killed';
+  const why = r.timedOut ? `killed after ${timeoutMs / 1000}s (collector timeout plus grace)`
+    : r.overflow ? `killed: printed more than ${CHILD_OUTPUT_CAP} bytes`
+    : `exited ${r.code ?? `on signal ${r.signal}`} without recording its run`;
+  const stderr = r.stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1000);
+  const ended = new Date();
+  const record = {
+    source, started_at: started.toISOString(), ended_at: ended.toISOString(), duration_ms: ended.getTime() - started.getTime(),
+    bytes: 0, rows: 0, status, error: `collector ${source} ${why}${stderr ? `: ${stderr}` : ''}`, warnings: [], cursor: null,
+  };
+  appendEnvelopes(opts.dataDir, [runEnvelope(machine.id, runId, record)]);
+  return { ...record, run_id: runId, machine_id: machine.id };
+}
+
+export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {
+  const jobs = planJobs(opts);
+  return mapLimit(jobs, opts.config.collect.concurrency, async ({ machine, source }) => {
+    const outcome = await runJob(opts, machine, source);
+    opts.onResult?.(outcome);
+    return outcome;
+  });
+}
+

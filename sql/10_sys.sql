@@ -1,0 +1,30 @@
+-- Source `sys`: one row per sample, the envelope plus the flattened data of lib/sources/sys.ts.
+CREATE MACRO vc_read_sys(files) AS TABLE
+SELECT machine_id, collected_at, run_id, collector_version, schema_version, data.*
+FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = true,
+  maximum_object_size = 2097152,
+  columns = {
+    source: 'VARCHAR', machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
+    collector_version: 'VARCHAR', schema_version: 'INTEGER',
+    data: 'STRUCT(
+      load1 DOUBLE, load5 DOUBLE, load15 DOUBLE, cpu_count INTEGER, cpu_util DOUBLE, uptime_s DOUBLE,
+      boot_time TIMESTAMP, mem_total_bytes BIGINT, mem_available_bytes BIGINT, swap_total_bytes BIGINT,
+      swap_free_bytes BIGINT, oom_kills BIGINT, inotify_max_user_watches BIGINT, inotify_max_user_instances BIGINT,
+      inotify_watches_used BIGINT, inotify_instances_used BIGINT, process_count INTEGER,
+      filesystems STRUCT(mount VARCHAR, device VARCHAR, fstype VARCHAR, size_bytes BIGINT, used_bytes BIGINT,
+        avail_bytes BIGINT, inodes BIGINT, inodes_used BIGINT)[],
+      top_cpu STRUCT(pid INTEGER, ppid INTEGER, "user" VARCHAR, comm VARCHAR, args VARCHAR, state VARCHAR,
+        cpu_pct DOUBLE, rss_bytes BIGINT, started_at TIMESTAMP)[],
+      top_mem STRUCT(pid INTEGER, ppid INTEGER, "user" VARCHAR, comm VARCHAR, args VARCHAR, state VARCHAR,
+        cpu_pct DOUBLE, rss_bytes BIGINT, started_at TIMESTAMP)[]
+    )'
+  })
+-- Malformed lines (a writer killed mid-line) come back as all-NULL rows: drop them.
+WHERE source = 'sys' AND machine_id IS NOT NULL AND collected_at IS NOT NULL AND data IS NOT NULL
+  AND collected_at <= vc_now();
+
+CREATE VIEW sys AS FROM vc_read_sys(getvariable('vc_files_sys'));
+COMMENT ON VIEW sys IS 'Source sys: every system sample (load, cpu, memory, swap, filesystems[], top_cpu[], top_mem[], inotify, oom)';
+
+CREATE VIEW sys_recent AS FROM vc_read_sys(getvariable('vc_recent_sys'));
+COMMENT ON VIEW sys_recent IS 'Source sys, last day only (plus each machine''s newest day): what latest-state views read';

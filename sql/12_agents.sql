@@ -1,0 +1,25 @@
+-- Source `agents`: tmux sessions, panes and coding-agent processes per run (lib/sources/agents.ts).
+CREATE MACRO vc_read_agents(files) AS TABLE
+SELECT machine_id, collected_at, run_id, collector_version, schema_version, data.*
+FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = true,
+  maximum_object_size = 2097152,
+  columns = {
+    source: 'VARCHAR', machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
+    collector_version: 'VARCHAR', schema_version: 'INTEGER',
+    data: 'STRUCT(
+      "type" VARCHAR, "session" VARCHAR, session_id VARCHAR, session_created_at TIMESTAMP,
+      session_activity_at TIMESTAMP, session_attached BOOLEAN, session_windows INTEGER,
+      window_index INTEGER, window_name VARCHAR, pane_index INTEGER, pane_id VARCHAR, pane_pid INTEGER,
+      pane_command VARCHAR, pane_path VARCHAR, pane_dead BOOLEAN, pane_activity_at TIMESTAMP,
+      pid INTEGER, ppid INTEGER, agent VARCHAR, comm VARCHAR, args VARCHAR, cwd VARCHAR, state VARCHAR,
+      cpu_seconds DOUBLE, rss_bytes BIGINT, started_at TIMESTAMP, "user" VARCHAR
+    )'
+  })
+WHERE source = 'agents' AND machine_id IS NOT NULL AND collected_at IS NOT NULL AND data IS NOT NULL
+  AND collected_at <= vc_now();
+
+CREATE VIEW agents AS FROM vc_read_agents(getvariable('vc_files_agents'));
+COMMENT ON VIEW agents IS 'Source agents: tmux sessions and panes and coding-agent processes per run (type = session|pane|process)';
+
+CREATE VIEW agents_recent AS FROM vc_read_agents(getvariable('vc_recent_agents'));
+COMMENT ON VIEW agents_recent IS 'Source agents, last day only (plus each machine''s newest day)';

@@ -1,0 +1,67 @@
+-- Latest state per machine: what each machine looked like at its most recent successful run.
+
+CREATE VIEW v1.machines AS
+WITH seen AS (
+  SELECT machine_id, max(ended_at) AS last_run_at, max(ended_at) FILTER (WHERE status = 'ok') AS last_ok_at
+  FROM collector_runs_recent GROUP BY machine_id
+)
+SELECT coalesce(c.machine_id, s.machine_id) AS machine_id, c.ssh, coalesce(c.tags, []::VARCHAR[]) AS tags,
+  c.machine_id IS NOT NULL AS configured, s.last_run_at, s.last_ok_at,
+  seconds_between(s.last_ok_at, vc_now()) AS last_ok_age_s
+FROM configured_machines c FULL JOIN seen s USING (machine_id);
+COMMENT ON VIEW v1.machines IS 'Every machine vc knows (configured or seen in collector runs): ssh target, tags, last run and last successful run';
+
+-- The last successful run of each source on each machine: latest-state views read its rows only,
+-- so a run that found nothing (no repos, no agents) really means nothing, not "keep the old rows".
+CREATE VIEW v1.last_ok_runs AS
+SELECT machine_id, source, arg_max(run_id, ended_at) AS run_id, max(ended_at) AS ended_at
+FROM collector_runs_recent WHERE status = 'ok' GROUP BY machine_id, source;
+COMMENT ON VIEW v1.last_ok_runs IS 'Run id and end time of the last successful run per machine and source';
+
+CREATE VIEW v1.latest_sys AS
+SELECT * FROM sys_recent
+QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY collected_at DESC) = 1;
+COMMENT ON VIEW v1.latest_sys IS 'The newest sys sample of each machine';
+
+CREATE VIEW v1.machine_filesystems AS
+SELECT machine_id, collected_at, f.mount, f.device, f.fstype, f.size_bytes, f.used_bytes, f.avail_bytes,
+  -- df's Capacity: used / (used + available), which counts the root-reserved blocks as unavailable.
+  pct(f.used_bytes, f.used_bytes + f.avail_bytes) AS used_pct,
+  f.inodes, f.inodes_used, pct(f.inodes_used, f.inodes) AS inodes_used_pct
+FROM (SELECT machine_id, collected_at, unnest(filesystems) AS f FROM v1.latest_sys);
+COMMENT ON VIEW v1.machine_filesystems IS 'Filesystems of each machine''s newest sample, with used % (as df computes it) and inode use %';
+
+CREATE VIEW v1.latest_processes AS
+SELECT DISTINCT ON (machine_id, p.pid) machine_id, collected_at, p.pid, p.ppid, p."user", p.comm, p.args, p.state,
+  p.cpu_pct, p.rss_bytes, p.started_at, seconds_between(p.started_at, collected_at) AS age_s
+FROM (
+  SELECT machine_id, collected_at, unnest(top_cpu) AS p FROM v1.latest_sys
+  UNION ALL
+  SELECT machine_id, collected_at, unnest(top_mem) AS p FROM v1.latest_sys
+);
+COMMENT ON VIEW v1.latest_processes IS 'Top processes (by CPU and by memory) of each machine''s newest sample';
+
+CREATE VIEW v1.latest_repos AS
+SELECT r.* FROM repos_recent r JOIN v1.last_ok_runs l ON l.source = 'repos' AND r.machine_id = l.machine_id AND r.run_id = l.run_id;
+COMMENT ON VIEW v1.latest_repos IS 'Repositories found by the last successful repos run of each machine';
+
+CREATE VIEW v1.repo_status AS
+SELECT machine_id, collected_at, path, name, branch, upstream, ahead, behind, dirty_files, staged_files,
+  untracked_files, conflicted_files, stash_count, last_commit_at, last_commit_subject, remote_url, error,
+  coalesce(dirty_files, 0) + coalesce(untracked_files, 0) + coalesce(conflicted_files, 0) > 0 AS dirty,
+  CASE
+    WHEN error IS NOT NULL THEN 'error'
+    WHEN coalesce(conflicted_files, 0) > 0 THEN 'conflicted'
+    WHEN coalesce(dirty_files, 0) + coalesce(untracked_files, 0) > 0 THEN 'dirty'
+    WHEN coalesce(ahead, 0) > 0 AND coalesce(behind, 0) > 0 THEN 'diverged'
+    WHEN coalesce(ahead, 0) > 0 THEN 'ahead'
+    WHEN coalesce(behind, 0) > 0 THEN 'behind'
+    WHEN detached THEN 'detached'
+    ELSE 'clean' END AS state,
+  seconds_between(last_commit_at, vc_now()) AS last_commit_age_s
+FROM v1.latest_repos;
+COMMENT ON VIEW v1.repo_status IS 'Latest repositories with a one-word state (error, conflicted, dirty, diverged, ahead, behind, detached, clean) and commit age';
+
+CREATE VIEW v1.latest_agents AS
+SELECT a.* FROM agents_recent a JOIN v1.last_ok_runs l ON l.source = 'agents' AND a.machine_id = l.machine_id AND a.run_id = l.run_id;
+COMMENT ON VIEW v1.latest_agents IS 'tmux sessions, panes and agent processes from the last successful agents run of each machine';

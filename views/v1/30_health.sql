@@ -1,0 +1,210 @@
+-- Health: explainable factors per machine (value, thresholds, severity, score, the rows behind it),
+-- rolled up per machine and for the fleet.
+
+CREATE VIEW v1.source_freshness AS
+WITH runs AS (
+  SELECT machine_id, source,
+    max(ended_at) AS last_run_at,
+    max(ended_at) FILTER (WHERE status = 'ok') AS last_ok_at,
+    arg_max(status, ended_at) AS last_status,
+    arg_max(error, ended_at) AS last_error,
+    count(*) FILTER (WHERE ended_at >= vc_now() - INTERVAL 24 HOUR) AS runs_24h,
+    count(*) FILTER (WHERE ended_at >= vc_now() - INTERVAL 24 HOUR AND status <> 'ok') AS failures_24h
+  FROM collector_runs_recent GROUP BY machine_id, source
+), expected AS (
+  -- A configured machine is expected to run every enabled collector, even before its first run.
+  SELECT c.machine_id, i.source FROM configured_machines c CROSS JOIN source_intervals i
+)
+SELECT coalesce(e.machine_id, r.machine_id) AS machine_id, coalesce(e.source, r.source) AS source,
+  i.interval_s, r.last_run_at, r.last_ok_at, r.last_status, r.last_error,
+  coalesce(r.runs_24h, 0) AS runs_24h, coalesce(r.failures_24h, 0) AS failures_24h,
+  seconds_between(r.last_ok_at, vc_now()) AS age_s,
+  round(seconds_between(r.last_ok_at, vc_now()) / i.interval_s, 1) AS age_intervals
+FROM expected e
+FULL JOIN runs r ON e.machine_id = r.machine_id AND e.source = r.source
+LEFT JOIN source_intervals i ON i.source = coalesce(e.source, r.source);
+COMMENT ON VIEW v1.source_freshness IS 'Per machine and source: last run, last success, last error, runs and failures in 24 h, age in seconds and in expected intervals';
+
+CREATE VIEW v1.source_staleness AS
+SELECT source, min(age_s) AS staleness_s FROM v1.source_freshness GROUP BY source;
+COMMENT ON VIEW v1.source_staleness IS 'Seconds since each source was last collected successfully on any machine (NULL: never)';
+
+CREATE VIEW v1.health_factors AS
+WITH
+disk AS (
+  SELECT machine_id, 'disk_used' AS factor_id, mount AS subject, used_pct AS value,
+    format('{} is {}% full: {} free of {}', mount, used_pct, format_bytes(avail_bytes), format_bytes(size_bytes)) AS summary,
+    to_json({mount: mount, device: device, fstype: fstype, used_pct: used_pct, avail_bytes: avail_bytes, size_bytes: size_bytes, sampled_at: collected_at}) AS evidence
+  FROM v1.machine_filesystems
+),
+inodes AS (
+  SELECT machine_id, 'disk_inodes' AS factor_id, mount AS subject, inodes_used_pct AS value,
+    format('{} uses {}% of its inodes ({} of {})', mount, inodes_used_pct, inodes_used, inodes) AS summary,
+    to_json({mount: mount, inodes: inodes, inodes_used: inodes_used, sampled_at: collected_at}) AS evidence
+  FROM v1.machine_filesystems WHERE inodes IS NOT NULL
+),
+mem AS (
+  SELECT machine_id, 'memory' AS factor_id, pct(mem_available_bytes, mem_total_bytes) AS value,
+    format('{} available of {} ({}%)', format_bytes(mem_available_bytes), format_bytes(mem_total_bytes), pct(mem_available_bytes, mem_total_bytes)) AS summary,
+    to_json({mem_available_bytes: mem_available_bytes, mem_total_bytes: mem_total_bytes, sampled_at: collected_at}) AS evidence
+  FROM v1.latest_sys
+),
+swap AS (
+  SELECT machine_id, 'swap' AS factor_id, pct(swap_total_bytes - swap_free_bytes, swap_total_bytes) AS value,
+    CASE WHEN swap_total_bytes = 0 THEN 'ok' END AS severity_override,
+    CASE WHEN swap_total_bytes = 0 THEN 'no swap configured'
+      ELSE format('{} of {} swap in use ({}%)', format_bytes(swap_total_bytes - swap_free_bytes), format_bytes(swap_total_bytes), pct(swap_total_bytes - swap_free_bytes, swap_total_bytes)) END AS summary,
+    to_json({swap_total_bytes: swap_total_bytes, swap_free_bytes: swap_free_bytes, sampled_at: collected_at}) AS evidence
+  FROM v1.latest_sys
+),
+load AS (
+  -- Graded on the lowest load5 per core of the last 10 minutes: a short spike is not a problem.
+  SELECT l.machine_id, 'load' AS factor_id, round(min(s.load5 / s.cpu_count), 2) AS value,
+    format('load5 {} on {} cores ({} per core); lowest per-core load5 in the last 10 min: {}',
+      any_value(l.load5), any_value(l.cpu_count), round(any_value(l.load5) / any_value(l.cpu_count), 2), round(min(s.load5 / s.cpu_count), 2)) AS summary,
+    to_json({load1: any_value(l.load1), load5: any_value(l.load5), load15: any_value(l.load15), cpu_count: any_value(l.cpu_count),
+      cpu_util: any_value(l.cpu_util), samples_10m: count(*), sampled_at: any_value(l.collected_at)}) AS evidence
+  FROM v1.latest_sys l
+  JOIN sys_recent s ON s.machine_id = l.machine_id AND s.collected_at > l.collected_at - INTERVAL 10 MINUTE AND s.collected_at <= l.collected_at
+  GROUP BY l.machine_id
+),
+oom AS (
+  -- The kernel counter restarts at boot: sum the increase within each boot.
+  SELECT machine_id, 'oom_kills' AS factor_id, sum(kills) AS value,
+    format('{} OOM kills in the last 24 h', sum(kills)) AS summary,
+    to_json({oom_kills_24h: sum(kills)}) AS evidence
+  FROM (
+    SELECT machine_id, boot_time, max(oom_kills) - min(oom_kills) AS kills
+    FROM sys_recent WHERE oom_kills IS NOT NULL AND collected_at >= vc_now() - INTERVAL 24 HOUR
+    GROUP BY machine_id, boot_time
+  ) GROUP BY machine_id
+),
+inotify_w AS (
+  SELECT machine_id, 'inotify_watches' AS factor_id, pct(inotify_watches_used, inotify_max_user_watches) AS value,
+    format('{} inotify watches of max_user_watches {}', inotify_watches_used, inotify_max_user_watches) AS summary,
+    to_json({inotify_watches_used: inotify_watches_used, inotify_max_user_watches: inotify_max_user_watches, sampled_at: collected_at}) AS evidence
+  FROM v1.latest_sys WHERE inotify_max_user_watches IS NOT NULL
+),
+inotify_i AS (
+  SELECT machine_id, 'inotify_instances' AS factor_id, pct(inotify_instances_used, inotify_max_user_instances) AS value,
+    format('{} inotify instances of max_user_instances {}', inotify_instances_used, inotify_max_user_instances) AS summary,
+    to_json({inotify_instances_used: inotify_instances_used, inotify_max_user_instances: inotify_max_user_instances, sampled_at: collected_at}) AS evidence
+  FROM v1.latest_sys WHERE inotify_max_user_instances IS NOT NULL
+),
+runaway AS (
+  -- Minutes a process (pid + start time) sat at >= 90% CPU over the last 2 hours of samples,
+  -- for processes that are still that hot in the newest sample.
+  WITH win AS (
+    SELECT machine_id, collected_at, top_cpu FROM sys_recent WHERE collected_at >= vc_now() - INTERVAL 2 HOUR
+  ), step AS (
+    SELECT machine_id, max(collected_at) AS last_at,
+      CASE WHEN count(*) > 1 THEN (epoch(max(collected_at)) - epoch(min(collected_at))) / (count(*) - 1) END AS step_s
+    FROM win GROUP BY machine_id
+  ), hot AS (
+    SELECT machine_id, collected_at, p.pid, p.started_at, p.comm, p.args, p.cpu_pct
+    FROM (SELECT machine_id, collected_at, unnest(top_cpu) AS p FROM win) WHERE p.cpu_pct >= 90
+  )
+  SELECT h.machine_id, 'runaway_process' AS factor_id, h.pid::VARCHAR AS subject,
+    round(count(*) * any_value(s.step_s) / 60) AS value,
+    format('pid {} ({}) at {}% CPU in {} samples over the last 2 h (~{} min): {}', h.pid, any_value(h.comm),
+      round(avg(h.cpu_pct)), count(*), round(count(*) * any_value(s.step_s) / 60), arg_max(h.args, h.collected_at)) AS summary,
+    to_json({pid: h.pid, comm: any_value(h.comm), args: arg_max(h.args, h.collected_at), started_at: h.started_at,
+      avg_cpu_pct: round(avg(h.cpu_pct), 1), hot_samples: count(*)}) AS evidence
+  FROM hot h JOIN step s USING (machine_id)
+  WHERE s.step_s IS NOT NULL
+  GROUP BY h.machine_id, h.pid, h.started_at
+  HAVING max(h.collected_at) = any_value(s.last_at)
+),
+fresh AS (
+  SELECT machine_id, 'freshness' AS factor_id, source AS subject, age_intervals AS value,
+    CASE WHEN last_ok_at IS NULL THEN 'crit' END AS severity_override,
+    CASE WHEN last_ok_at IS NULL AND last_run_at IS NULL THEN format('{} has never been collected', source)
+      WHEN last_ok_at IS NULL THEN format('{} has never been collected successfully; last error: {}', source, coalesce(last_error, last_status))
+      ELSE format('{} last collected {} ago (expected every {})', source, human_age(age_s), human_age(interval_s)) END AS summary,
+    to_json({source: source, last_ok_at: last_ok_at, last_run_at: last_run_at, last_status: last_status,
+      last_error: last_error, age_s: age_s, interval_s: interval_s}) AS evidence
+  FROM v1.source_freshness WHERE interval_s IS NOT NULL OR last_ok_at IS NULL
+),
+failures AS (
+  SELECT machine_id, 'collector_failures' AS factor_id, source AS subject, pct(failures_24h, runs_24h) AS value,
+    format('{}: {} of {} runs failed in the last 24 h; last status {}{}', source, failures_24h, runs_24h, last_status,
+      CASE WHEN last_error IS NOT NULL THEN ': ' || last_error ELSE '' END) AS summary,
+    to_json({source: source, runs_24h: runs_24h, failures_24h: failures_24h, last_status: last_status, last_error: last_error}) AS evidence
+  FROM v1.source_freshness WHERE runs_24h > 0
+),
+dirty AS (
+  SELECT l.machine_id, 'dirty_repos' AS factor_id, count(r.path) FILTER (WHERE r.dirty) AS value,
+    format('{} of {} repositories have uncommitted or untracked changes', count(r.path) FILTER (WHERE r.dirty), count(r.path)) AS summary,
+    to_json({repos: count(r.path), dirty: count(r.path) FILTER (WHERE r.dirty),
+      dirtiest: (SELECT list({name: d.name, path: d.path, dirty_files: d.dirty_files, untracked_files: d.untracked_files}
+                             ORDER BY coalesce(d.dirty_files, 0) + coalesce(d.untracked_files, 0) DESC)[1:5]
+                 FROM v1.repo_status d WHERE d.machine_id = l.machine_id AND d.dirty)}) AS evidence
+  FROM v1.last_ok_runs l LEFT JOIN v1.repo_status r USING (machine_id)
+  WHERE l.source = 'repos'
+  GROUP BY l.machine_id
+),
+idle AS (
+  SELECT machine_id, 'agent_idle' AS factor_id, format('{} pid {}', agent, pid) AS subject, round(idle_s / 60) AS value,
+    format('{} (pid {}) in {} has used no CPU for {}{}', agent, pid, coalesce(cwd, '?'), human_age(idle_s),
+      CASE WHEN session IS NOT NULL THEN format(' (tmux {}:{}.{})', session, window_index, pane_index) ELSE '' END) AS summary,
+    to_json({agent: agent, pid: pid, cwd: cwd, session: session, window_index: window_index, pane_index: pane_index,
+      idle_s: idle_s, last_active_at: last_active_at, started_at: started_at}) AS evidence
+  FROM v1.agent_processes WHERE idle_s IS NOT NULL
+),
+dead AS (
+  SELECT l.machine_id, 'agent_dead' AS factor_id, count(p.pane_id) FILTER (WHERE p.agent_dead) AS value,
+    format('{} tmux panes whose agent exited', count(p.pane_id) FILTER (WHERE p.agent_dead)) AS summary,
+    to_json({panes: list({session: p.session, window_index: p.window_index, pane_index: p.pane_index, last_agent: p.last_agent,
+      had_agent_at: p.had_agent_at, pane_command: p.pane_command}) FILTER (WHERE p.agent_dead)}) AS evidence
+  FROM v1.last_ok_runs l LEFT JOIN v1.agent_panes p USING (machine_id)
+  WHERE l.source = 'agents'
+  GROUP BY l.machine_id
+),
+stopped AS (
+  SELECT l.machine_id, 'agent_stopped' AS factor_id, count(a.pid) FILTER (WHERE a.status IN ('stopped', 'zombie')) AS value,
+    format('{} agent processes stopped or zombie', count(a.pid) FILTER (WHERE a.status IN ('stopped', 'zombie'))) AS summary,
+    to_json({agents: list({agent: a.agent, pid: a.pid, state: a.state, cwd: a.cwd}) FILTER (WHERE a.status IN ('stopped', 'zombie'))}) AS evidence
+  FROM v1.last_ok_runs l LEFT JOIN v1.agent_processes a USING (machine_id)
+  WHERE l.source = 'agents'
+  GROUP BY l.machine_id
+),
+all_factors AS (
+  FROM disk UNION ALL BY NAME FROM inodes UNION ALL BY NAME FROM mem UNION ALL BY NAME FROM swap
+  UNION ALL BY NAME FROM load UNION ALL BY NAME FROM oom UNION ALL BY NAME FROM inotify_w
+  UNION ALL BY NAME FROM inotify_i UNION ALL BY NAME FROM runaway UNION ALL BY NAME FROM fresh
+  UNION ALL BY NAME FROM failures UNION ALL BY NAME FROM dirty UNION ALL BY NAME FROM idle
+  UNION ALL BY NAME FROM dead UNION ALL BY NAME FROM stopped
+)
+SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS value, t.unit, t.warn, t.crit,
+  coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse)) AS severity,
+  severity_score(coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse))) AS score,
+  -- How far past its warn threshold (0) towards crit (1) and beyond: ranks items of one severity.
+  CASE WHEN f.value IS NULL THEN 1.0
+    WHEN t.higher_is_worse THEN (f.value - t.warn) / nullif(t.crit - t.warn, 0)
+    ELSE (t.warn - f.value) / nullif(t.warn - t.crit, 0) END AS impact,
+  f.summary, f.evidence
+FROM all_factors f JOIN v1.health_thresholds t USING (factor_id);
+COMMENT ON VIEW v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';
+
+CREATE VIEW v1.machine_health AS
+SELECT m.machine_id,
+  min(f.score) AS score,
+  CASE max(severity_rank(f.severity)) WHEN 3 THEN 'crit' WHEN 2 THEN 'warn' WHEN 1 THEN 'info' WHEN 0 THEN 'ok' END AS severity,
+  arg_max(f.factor_id, severity_rank(f.severity) * 1000 + coalesce(f.impact, 0)) FILTER (WHERE f.severity IN ('warn', 'crit')) AS worst_factor,
+  arg_max(f.summary, severity_rank(f.severity) * 1000 + coalesce(f.impact, 0)) FILTER (WHERE f.severity IN ('warn', 'crit')) AS worst_summary,
+  count(*) FILTER (WHERE f.severity = 'crit') AS crit_factors,
+  count(*) FILTER (WHERE f.severity = 'warn') AS warn_factors,
+  count(f.factor_id) AS factors
+FROM v1.machines m LEFT JOIN v1.health_factors f USING (machine_id)
+GROUP BY m.machine_id;
+COMMENT ON VIEW v1.machine_health IS 'Per machine: health score (the worst factor''s score), severity, worst factor and counts of crit and warn factors';
+
+CREATE VIEW v1.fleet_health AS
+SELECT min(score) AS score, round(avg(score), 3) AS mean_score,
+  CASE max(severity_rank(severity)) WHEN 3 THEN 'crit' WHEN 2 THEN 'warn' WHEN 1 THEN 'info' WHEN 0 THEN 'ok' END AS severity,
+  count(*) AS machines,
+  count(*) FILTER (WHERE severity = 'crit') AS machines_crit,
+  count(*) FILTER (WHERE severity = 'warn') AS machines_warn,
+  count(*) FILTER (WHERE severity = 'ok') AS machines_ok
+FROM v1.machine_health;
+COMMENT ON VIEW v1.fleet_health IS 'The fleet in one row: worst and mean machine score, severity, machine counts by severity';

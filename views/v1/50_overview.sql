@@ -1,0 +1,29 @@
+-- One row per machine: the line a person scans first.
+CREATE VIEW v1.machine_overview AS
+SELECT m.machine_id, m.ssh, m.tags, m.configured, m.last_ok_at, m.last_ok_age_s,
+  h.score, h.severity, h.worst_factor, h.worst_summary, h.crit_factors, h.warn_factors,
+  s.collected_at AS sampled_at, s.load1, s.load5, s.load15, s.cpu_count, s.cpu_util,
+  s.mem_total_bytes, s.mem_available_bytes, pct(s.mem_available_bytes, s.mem_total_bytes) AS mem_available_pct,
+  s.swap_total_bytes, s.swap_total_bytes - s.swap_free_bytes AS swap_used_bytes, s.uptime_s, s.process_count,
+  fs.worst_mount, fs.worst_used_pct,
+  r.repos, r.dirty_repos,
+  a.agents, a.idle_agents,
+  t.tmux_sessions
+FROM v1.machines m
+LEFT JOIN v1.machine_health h USING (machine_id)
+LEFT JOIN v1.latest_sys s USING (machine_id)
+LEFT JOIN (SELECT machine_id, arg_max(mount, used_pct) AS worst_mount, max(used_pct) AS worst_used_pct
+           FROM v1.machine_filesystems GROUP BY machine_id) fs USING (machine_id)
+LEFT JOIN (SELECT machine_id, count(*) AS repos, count(*) FILTER (WHERE dirty) AS dirty_repos
+           FROM v1.repo_status GROUP BY machine_id) r USING (machine_id)
+LEFT JOIN (SELECT machine_id, count(*) AS agents, count(*) FILTER (WHERE status = 'idle') AS idle_agents
+           FROM v1.agent_processes GROUP BY machine_id) a USING (machine_id)
+LEFT JOIN (SELECT machine_id, count(*) AS tmux_sessions FROM v1.agent_sessions GROUP BY machine_id) t USING (machine_id);
+COMMENT ON VIEW v1.machine_overview IS 'One row per machine: health, newest load/cpu/memory/swap/uptime, fullest filesystem, repo and agent counts';
+
+-- Things a report should warn about: sources with no data at all.
+CREATE VIEW v1.data_warnings AS
+SELECT format('no {} data has been collected yet', source) AS warning
+FROM v1.source_staleness WHERE staleness_s IS NULL
+ORDER BY source;
+COMMENT ON VIEW v1.data_warnings IS 'Warnings every report carries: sources with no successful collection yet';

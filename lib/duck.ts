@@ -1,18 +1,24 @@
 // The query path (design.md): an in-process DuckDB per command that loads sql/ then views/,
 // reads the stored files in place, and is locked down before any query runs.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { rawDir, repoRoot } from './paths.ts';
 import { SOURCES } from './catalog.ts';
+import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
 
 export type Row = Record<string, unknown>;
 
 /** The derived-view version the default search path resolves to. */
 export const VIEWS_VERSION = 'v1';
 const EMPTY_FILE = path.join(repoRoot, 'sql', 'empty.ndjson');
-/** Files newer than this many days back are "recent": enough for every latest-state view. */
-const RECENT_DAYS = 1;
+/**
+ * The window every derived view works in (latest state, activity, failure rates). Its lines, cut
+ * from the day files (lib/recent.ts), plus each machine's last lines, are parsed once per session
+ * into the *_recent tables: NDJSON costs a full parse per scan, and each view would scan again.
+ */
+export const RECENT_HOURS = 6;
 
 export interface SessionOptions {
   dataDir: string;
@@ -22,12 +28,16 @@ export interface SessionOptions {
   machines?: ReadonlyArray<{ id: string; ssh: string; tags: readonly string[] }>;
   /** Expected collection interval per source, in seconds. */
   intervals?: Readonly<Record<string, number>>;
+  /** Load the *_recent tables (default true); `vc views` needs only the definitions. */
+  loadRecent?: boolean;
 }
 
 /** Positional parameters ($1, $2, ...) for a query. */
 export type Params = Array<string | number | boolean | null>;
 
 export interface Session {
+  /** Problems met while opening (e.g. malformed stored lines that were skipped). */
+  warnings: string[];
   query(sql: string, params?: Params): Promise<Row[]>;
   /** Column names and DuckDB types of a query's result, in order. */
   queryWithColumns(sql: string, params?: Params): Promise<{ columns: Array<{ name: string; type: string }>; rows: Row[] }>;
@@ -39,18 +49,18 @@ export interface Session {
 export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const sqlList = (items: readonly string[]) => `[${items.map(sqlString).join(', ')}]`;
 
-interface SourceFiles { all: string[]; recent: string[] }
+interface SourceFiles { all: string[]; recent: WindowFile[] }
 
 /**
- * Lists raw/<source>/machine=<id>/date=<day>.ndjson. "recent" keeps the last RECENT_DAYS days plus
- * each machine's newest day, so latest-state views never scan history yet still see a machine
- * that went silent long ago. Days after `now` are left out (as-of queries).
+ * Lists raw/<source>/machine=<id>/date=<day>.ndjson. "recent" keeps the days that overlap the last
+ * RECENT_HOURS plus each machine's newest day, so derived views never scan history yet still see a
+ * machine that went silent long ago. Days after `now` are left out (as-of queries).
  */
 export function listSourceFiles(dataDir: string, source: string, now: Date): SourceFiles {
   const today = now.toISOString().slice(0, 10);
-  const since = new Date(now.getTime() - RECENT_DAYS * 86400_000).toISOString().slice(0, 10);
+  const since = new Date(now.getTime() - RECENT_HOURS * 3600_000).toISOString().slice(0, 10);
   const all: string[] = [];
-  const recent: string[] = [];
+  const recent: WindowFile[] = [];
   const dir = rawDir(dataDir, source);
   let machines: string[] = [];
   try {
@@ -66,7 +76,8 @@ export function listSourceFiles(dataDir: string, source: string, now: Date): Sou
     days.forEach((d, i) => {
       const file = path.join(dir, m, `date=${d}.ndjson`);
       all.push(file);
-      if (d >= since || i === days.length - 1) recent.push(file);
+      const newest = i === days.length - 1;
+      if (d >= since || newest) recent.push({ file, newest });
     });
   }
   return { all, recent };
@@ -99,26 +110,30 @@ function sqlFilesIn(dir: string): string[] {
 
 async function runFile(conn: DuckDBConnection, file: string): Promise<void> {
   try {
+    const t0 = performance.now();
     await conn.run(fs.readFileSync(file, 'utf8'));
+    if (process.env.VC_PROFILE) process.stderr.write(`${path.relative(repoRoot, file)} ${(performance.now() - t0).toFixed(0)} ms\n`);
   } catch (err) {
     throw new Error(`loading ${path.relative(repoRoot, file)}: ${(err as Error).message}`);
   }
 }
 
-export async function openSession(opts: SessionOptions): Promise<Session> {
-  const now = opts.now ?? new Date();
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-
+/** SET VARIABLE statements for the SQL: time, window, file lists, machines and intervals. */
+function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): string[] {
   const settings: string[] = [
     `SET TimeZone = 'UTC'`,
     `SET VARIABLE vc_now = TIMESTAMP ${sqlString(now.toISOString().replace('T', ' ').replace('Z', ''))}`,
+    `SET VARIABLE vc_recent_hours = ${RECENT_HOURS}`,
   ];
+  const loadRecent = opts.loadRecent ?? true;
+  const sinceMs = now.getTime() - RECENT_HOURS * 3600_000;
   for (const source of SOURCES) {
     const files = listSourceFiles(opts.dataDir, source, now);
+    const windowFile = path.join(tempDir, `${source}.ndjson`);
+    const bytes = loadRecent ? cutWindow(files.recent, sinceMs, windowFile) : 0;
     // read_json refuses an empty list; an empty file gives the same typed, empty relation.
     settings.push(`SET VARIABLE vc_files_${source} = ${sqlList(files.all.length ? files.all : [EMPTY_FILE])}`);
-    settings.push(`SET VARIABLE vc_recent_${source} = ${sqlList(files.recent.length ? files.recent : [EMPTY_FILE])}`);
+    settings.push(`SET VARIABLE vc_recent_${source} = ${sqlList([bytes > 0 ? windowFile : EMPTY_FILE])}`);
   }
   const machines = opts.machines ?? [];
   settings.push(`SET VARIABLE vc_machines = ${machines.length
@@ -128,22 +143,55 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   settings.push(`SET VARIABLE vc_intervals = ${intervals.length
     ? `MAP {${intervals.map(([k, v]) => `${sqlString(k)}: ${Math.round(v)}`).join(', ')}}`
     : 'MAP {}::MAP(VARCHAR, INTEGER)'}`);
-  await conn.run(settings.join(';\n'));
+  return settings;
+}
 
+async function loadSql(conn: DuckDBConnection, variables: string[], tolerant: boolean): Promise<void> {
+  await conn.run([...variables, `SET VARIABLE vc_tolerant = ${tolerant}`].join(';\n'));
   await conn.run(`CREATE SCHEMA ${VIEWS_VERSION}; SET search_path = 'main,${VIEWS_VERSION}'`);
   for (const file of sqlFilesIn(path.join(repoRoot, 'sql'))) await runFile(conn, file);
   for (const file of sqlFilesIn(path.join(repoRoot, 'views', VIEWS_VERSION))) await runFile(conn, file);
+}
 
-  // From here on nothing may read outside the store or change a setting (vc query runs user SQL).
-  const allowed = [path.join(opts.dataDir, 'raw'), path.join(opts.dataDir, 'parquet'), path.dirname(EMPTY_FILE)];
-  await conn.run([
-    `SET allowed_directories = ${sqlList(allowed.map((d) => d + path.sep))}`,
-    `SET enable_external_access = false`,
-    `SET autoinstall_known_extensions = false`,
-    `SET autoload_known_extensions = false`,
-    `SET lock_configuration = true`,
-  ].join(';\n'));
+export async function openSession(opts: SessionOptions): Promise<Session> {
+  const now = opts.now ?? new Date();
+  const temp = sessionTempDir(os.tmpdir());
+  const warnings: string[] = [];
+  let instance: DuckDBInstance | undefined;
+  let conn: DuckDBConnection;
+  try {
+    const variables = sessionVariables(opts, now, temp.dir);
+    instance = await DuckDBInstance.create(':memory:');
+    conn = await instance.connect();
+    try {
+      await loadSql(conn, variables, false);
+    } catch (err) {
+      // The store never keeps a partial line, but a damaged file must not make vc unusable:
+      // read again, skipping what does not parse, and say so.
+      if (!/Malformed JSON|JSON/.test((err as Error).message)) throw err;
+      conn.closeSync();
+      instance.closeSync();
+      instance = await DuckDBInstance.create(':memory:');
+      conn = await instance.connect();
+      await loadSql(conn, variables, true);
+      warnings.push(`some stored lines are malformed and were skipped: ${(err as Error).message.split('\n')[0]}`);
+    }
+    // From here on nothing may read outside the store or change a setting (vc query runs user SQL).
+    const allowed = [path.join(opts.dataDir, 'raw'), path.join(opts.dataDir, 'parquet'), path.dirname(EMPTY_FILE), temp.dir];
+    await conn.run([
+      `SET allowed_directories = ${sqlList(allowed.map((d) => d + path.sep))}`,
+      `SET enable_external_access = false`,
+      `SET autoinstall_known_extensions = false`,
+      `SET autoload_known_extensions = false`,
+      `SET lock_configuration = true`,
+    ].join(';\n'));
+  } catch (err) {
+    instance?.closeSync();
+    temp.remove();
+    throw err;
+  }
 
+  const db = instance;
   async function queryWithColumns(sql: string, params?: Params) {
     const reader = await conn.runAndReadAll(sql, params);
     const types = reader.columnTypes();
@@ -164,12 +212,14 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     return { columns: names.map((name, i) => ({ name, type: types[i]!.alias ?? String(types[i]) })), rows };
   }
   return {
+    warnings,
     queryWithColumns,
     query: async (sql, params) => (await queryWithColumns(sql, params)).rows,
     interrupt: () => conn.interrupt(),
     close: () => {
       conn.closeSync();
-      instance.closeSync();
+      db.closeSync();
+      temp.remove();
     },
   };
 }

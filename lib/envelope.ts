@@ -21,6 +21,19 @@ export interface Envelope {
 /** Lines above this size are refused: a source that produces them is broken or hostile. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/**
+ * Drops null-valued keys from objects, at any depth, before a line is stored: the views read an
+ * absent key as NULL, so nothing is lost, and lines of sparse items (agents) shrink by half,
+ * which is parse time saved on every query. Array elements are kept as they are.
+ */
+export function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = dropNulls(v);
+  return out;
+}
+
 export function newRunId(): string {
   // Time-ordered and unique enough across machines: ms timestamp + random suffix.
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;

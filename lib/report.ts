@@ -66,7 +66,8 @@ export async function reportContext(session: Session, at: Date, extraWarnings: s
   for (const r of await session.query('SELECT source, staleness_s FROM v1.source_staleness ORDER BY source')) {
     staleness[String(r.source)] = typeof r.staleness_s === 'number' ? Math.round(r.staleness_s) : null;
   }
-  const warnings = [...extraWarnings, ...(await session.query('SELECT warning FROM v1.data_warnings')).map((r) => String(r.warning))];
+  const warnings = [...extraWarnings, ...session.warnings,
+    ...(await session.query('SELECT warning FROM v1.data_warnings')).map((r) => String(r.warning))];
   return { at, staleness, warnings };
 }
 

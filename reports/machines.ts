@@ -27,7 +27,7 @@ const report: ReportDef = {
     const stale = ((data.freshness as Row[]) ?? []).map((f) => ({
       machine: f.machine_id, source: f.source,
       'last ok': f.age_s === null ? 'never' : `${humanAge(f.age_s)} ago`,
-      every: humanAge(f.interval_s), status: f.last_status ?? '', 'runs 24h': f.runs_24h, 'failed 24h': f.failures_24h,
+      every: humanAge(f.interval_s), status: f.last_status ?? '', runs: f.runs_recent, failed: f.failures_recent,
       error: f.last_error ?? '',
     }));
     let out = mdHeader('machines', ctx);

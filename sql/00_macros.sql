@@ -48,3 +48,6 @@ COMMENT ON VIEW source_intervals IS 'Expected collection interval of each enable
 -- column lists, view names and plain ids, never free text, so the result is safe to paste into sh.
 CREATE MACRO vc_query_cmd(machine, cols, view_name, extra) AS
   format('vc query "SELECT {} FROM {} WHERE machine_id = ''{}''{}"', cols, view_name, machine, extra);
+
+-- Start of the recent window that derived views work in (lib/duck.ts RECENT_HOURS).
+CREATE MACRO vc_recent_since() AS vc_now() - to_hours(getvariable('vc_recent_hours')::BIGINT);

@@ -1,10 +1,12 @@
 -- Source `sys`: one row per sample, the envelope plus the flattened data of lib/sources/sys.ts.
-CREATE MACRO vc_read_sys(files) AS TABLE
+-- `tolerant` skips malformed lines (as all-NULL rows, dropped below); it halves parse speed, so
+-- the recent table is first read strictly and re-read tolerantly only if that fails (lib/duck.ts).
+CREATE MACRO vc_read_sys(files, tolerant) AS TABLE
 SELECT machine_id, collected_at, run_id, collector_version, schema_version, data.*
-FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = true,
+FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = tolerant,
   maximum_object_size = 2097152,
   columns = {
-    source: 'VARCHAR', machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
+    machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
     collector_version: 'VARCHAR', schema_version: 'INTEGER',
     data: 'STRUCT(
       load1 DOUBLE, load5 DOUBLE, load15 DOUBLE, cpu_count INTEGER, cpu_util DOUBLE, uptime_s DOUBLE,
@@ -19,12 +21,11 @@ FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, i
         cpu_pct DOUBLE, rss_bytes BIGINT, started_at TIMESTAMP)[]
     )'
   })
--- Malformed lines (a writer killed mid-line) come back as all-NULL rows: drop them.
-WHERE source = 'sys' AND machine_id IS NOT NULL AND collected_at IS NOT NULL AND data IS NOT NULL
-  AND collected_at <= vc_now();
+WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now();
 
-CREATE VIEW sys AS FROM vc_read_sys(getvariable('vc_files_sys'));
+CREATE VIEW sys AS FROM vc_read_sys(getvariable('vc_files_sys'), true);
 COMMENT ON VIEW sys IS 'Source sys: every system sample (load, cpu, memory, swap, filesystems[], top_cpu[], top_mem[], inotify, oom)';
 
-CREATE VIEW sys_recent AS FROM vc_read_sys(getvariable('vc_recent_sys'));
-COMMENT ON VIEW sys_recent IS 'Source sys, last day only (plus each machine''s newest day): what latest-state views read';
+-- A table, parsed once per session: every derived view reads it.
+CREATE TABLE sys_recent AS FROM vc_read_sys(getvariable('vc_recent_sys'), getvariable('vc_tolerant'));
+COMMENT ON TABLE sys_recent IS 'Source sys over the recent window (the last hours, plus each machine''s newest day): what derived views read';

@@ -1,10 +1,12 @@
 -- Source `repos`: one row per repository per run (lib/sources/repos.ts).
-CREATE MACRO vc_read_repos(files) AS TABLE
+-- `tolerant` skips malformed lines (as all-NULL rows, dropped below); it halves parse speed, so
+-- the recent table is first read strictly and re-read tolerantly only if that fails (lib/duck.ts).
+CREATE MACRO vc_read_repos(files, tolerant) AS TABLE
 SELECT machine_id, collected_at, run_id, collector_version, schema_version, data.*
-FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = true,
+FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = tolerant,
   maximum_object_size = 2097152,
   columns = {
-    source: 'VARCHAR', machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
+    machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
     collector_version: 'VARCHAR', schema_version: 'INTEGER',
     data: 'STRUCT(
       path VARCHAR, name VARCHAR, branch VARCHAR, head VARCHAR, detached BOOLEAN, upstream VARCHAR,
@@ -13,11 +15,11 @@ FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, i
       remote_url VARCHAR, error VARCHAR
     )'
   })
-WHERE source = 'repos' AND machine_id IS NOT NULL AND collected_at IS NOT NULL AND data IS NOT NULL
-  AND collected_at <= vc_now();
+WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now();
 
-CREATE VIEW repos AS FROM vc_read_repos(getvariable('vc_files_repos'));
+CREATE VIEW repos AS FROM vc_read_repos(getvariable('vc_files_repos'), true);
 COMMENT ON VIEW repos IS 'Source repos: every git repository seen per run (branch, dirty/untracked/staged counts, ahead/behind, stash, last commit)';
 
-CREATE VIEW repos_recent AS FROM vc_read_repos(getvariable('vc_recent_repos'));
-COMMENT ON VIEW repos_recent IS 'Source repos, last day only (plus each machine''s newest day)';
+-- A table, parsed once per session: every derived view reads it.
+CREATE TABLE repos_recent AS FROM vc_read_repos(getvariable('vc_recent_repos'), getvariable('vc_tolerant'));
+COMMENT ON TABLE repos_recent IS 'Source repos over the recent window (the last hours, plus each machine''s newest day): what derived views read';

@@ -1,10 +1,12 @@
 -- Source `agents`: tmux sessions, panes and coding-agent processes per run (lib/sources/agents.ts).
-CREATE MACRO vc_read_agents(files) AS TABLE
+-- `tolerant` skips malformed lines (as all-NULL rows, dropped below); it halves parse speed, so
+-- the recent table is first read strictly and re-read tolerantly only if that fails (lib/duck.ts).
+CREATE MACRO vc_read_agents(files, tolerant) AS TABLE
 SELECT machine_id, collected_at, run_id, collector_version, schema_version, data.*
-FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = true,
+FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = tolerant,
   maximum_object_size = 2097152,
   columns = {
-    source: 'VARCHAR', machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
+    machine_id: 'VARCHAR', collected_at: 'TIMESTAMP', run_id: 'VARCHAR',
     collector_version: 'VARCHAR', schema_version: 'INTEGER',
     data: 'STRUCT(
       "type" VARCHAR, "session" VARCHAR, session_id VARCHAR, session_created_at TIMESTAMP,
@@ -15,11 +17,11 @@ FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, i
       cpu_seconds DOUBLE, rss_bytes BIGINT, started_at TIMESTAMP, "user" VARCHAR
     )'
   })
-WHERE source = 'agents' AND machine_id IS NOT NULL AND collected_at IS NOT NULL AND data IS NOT NULL
-  AND collected_at <= vc_now();
+WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now();
 
-CREATE VIEW agents AS FROM vc_read_agents(getvariable('vc_files_agents'));
+CREATE VIEW agents AS FROM vc_read_agents(getvariable('vc_files_agents'), true);
 COMMENT ON VIEW agents IS 'Source agents: tmux sessions and panes and coding-agent processes per run (type = session|pane|process)';
 
-CREATE VIEW agents_recent AS FROM vc_read_agents(getvariable('vc_recent_agents'));
-COMMENT ON VIEW agents_recent IS 'Source agents, last day only (plus each machine''s newest day)';
+-- A table, parsed once per session: every derived view reads it.
+CREATE TABLE agents_recent AS FROM vc_read_agents(getvariable('vc_recent_agents'), getvariable('vc_tolerant'));
+COMMENT ON TABLE agents_recent IS 'Source agents over the recent window (the last hours, plus each machine''s newest day): what derived views read';

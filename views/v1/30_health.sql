@@ -8,8 +8,8 @@ WITH runs AS (
     max(ended_at) FILTER (WHERE status = 'ok') AS last_ok_at,
     arg_max(status, ended_at) AS last_status,
     arg_max(error, ended_at) AS last_error,
-    count(*) FILTER (WHERE ended_at >= vc_now() - INTERVAL 24 HOUR) AS runs_24h,
-    count(*) FILTER (WHERE ended_at >= vc_now() - INTERVAL 24 HOUR AND status <> 'ok') AS failures_24h
+    count(*) FILTER (WHERE ended_at >= vc_recent_since()) AS runs_recent,
+    count(*) FILTER (WHERE ended_at >= vc_recent_since() AND status <> 'ok') AS failures_recent
   FROM collector_runs_recent GROUP BY machine_id, source
 ), expected AS (
   -- A configured machine is expected to run every enabled collector, even before its first run.
@@ -17,19 +17,20 @@ WITH runs AS (
 )
 SELECT coalesce(e.machine_id, r.machine_id) AS machine_id, coalesce(e.source, r.source) AS source,
   i.interval_s, r.last_run_at, r.last_ok_at, r.last_status, r.last_error,
-  coalesce(r.runs_24h, 0) AS runs_24h, coalesce(r.failures_24h, 0) AS failures_24h,
+  coalesce(r.runs_recent, 0) AS runs_recent, coalesce(r.failures_recent, 0) AS failures_recent,
   seconds_between(r.last_ok_at, vc_now()) AS age_s,
   round(seconds_between(r.last_ok_at, vc_now()) / i.interval_s, 1) AS age_intervals
 FROM expected e
 FULL JOIN runs r ON e.machine_id = r.machine_id AND e.source = r.source
 LEFT JOIN source_intervals i ON i.source = coalesce(e.source, r.source);
-COMMENT ON VIEW v1.source_freshness IS 'Per machine and source: last run, last success, last error, runs and failures in 24 h, age in seconds and in expected intervals';
+COMMENT ON VIEW v1.source_freshness IS 'Per machine and source: last run, last success, last error, runs and failures in the recent window, age in seconds and in expected intervals';
 
 CREATE VIEW v1.source_staleness AS
 SELECT source, min(age_s) AS staleness_s FROM v1.source_freshness GROUP BY source;
 COMMENT ON VIEW v1.source_staleness IS 'Seconds since each source was last collected successfully on any machine (NULL: never)';
 
-CREATE VIEW v1.health_factors AS
+-- A table, computed once per session: machine_health, fleet_health and triage_items all read it.
+CREATE TABLE v1.health_factors AS
 WITH
 disk AS (
   SELECT machine_id, 'disk_used' AS factor_id, mount AS subject, used_pct AS value,
@@ -71,11 +72,11 @@ load AS (
 oom AS (
   -- The kernel counter restarts at boot: sum the increase within each boot.
   SELECT machine_id, 'oom_kills' AS factor_id, sum(kills) AS value,
-    format('{} OOM kills in the last 24 h', sum(kills)) AS summary,
-    to_json({oom_kills_24h: sum(kills)}) AS evidence
+    format('{} OOM kills in the last {} h', sum(kills), getvariable('vc_recent_hours')) AS summary,
+    to_json({oom_kills: sum(kills), since: vc_recent_since()}) AS evidence
   FROM (
     SELECT machine_id, boot_time, max(oom_kills) - min(oom_kills) AS kills
-    FROM sys_recent WHERE oom_kills IS NOT NULL AND collected_at >= vc_now() - INTERVAL 24 HOUR
+    FROM sys_recent WHERE oom_kills IS NOT NULL AND collected_at >= vc_recent_since()
     GROUP BY machine_id, boot_time
   ) GROUP BY machine_id
 ),
@@ -116,21 +117,29 @@ runaway AS (
   HAVING max(h.collected_at) = any_value(s.last_at)
 ),
 fresh AS (
-  SELECT machine_id, 'freshness' AS factor_id, source AS subject, age_intervals AS value,
-    CASE WHEN last_ok_at IS NULL THEN 'crit' END AS severity_override,
-    CASE WHEN last_ok_at IS NULL AND last_run_at IS NULL THEN format('{} has never been collected', source)
-      WHEN last_ok_at IS NULL THEN format('{} has never been collected successfully; last error: {}', source, coalesce(last_error, last_status))
-      ELSE format('{} last collected {} ago (expected every {})', source, human_age(age_s), human_age(interval_s)) END AS summary,
-    to_json({source: source, last_ok_at: last_ok_at, last_run_at: last_run_at, last_status: last_status,
-      last_error: last_error, age_s: age_s, interval_s: interval_s}) AS evidence
-  FROM v1.source_freshness WHERE interval_s IS NOT NULL OR last_ok_at IS NULL
+  -- One factor per machine: its stalest source, in expected intervals; never collected is crit.
+  -- The summary names every source that is late, so a silent machine reads as one item.
+  SELECT f.machine_id, 'freshness' AS factor_id,
+    CASE WHEN bool_or(f.last_ok_at IS NULL) THEN NULL ELSE max(f.age_intervals) END AS value,
+    CASE WHEN bool_or(f.last_ok_at IS NULL) THEN 'crit' END AS severity_override,
+    coalesce(string_agg(CASE
+        WHEN f.last_ok_at IS NULL AND f.last_run_at IS NULL THEN format('{} never collected', f.source)
+        WHEN f.last_ok_at IS NULL THEN format('{} never collected successfully ({})', f.source, coalesce(f.last_error, f.last_status))
+        WHEN f.age_intervals >= t.warn THEN format('{} last collected {} ago (expected every {})', f.source, human_age(f.age_s), human_age(f.interval_s))
+      END, '; ' ORDER BY f.source), 'every source is fresh') AS summary,
+    to_json({sources: list({source: f.source, last_ok_at: f.last_ok_at, age_s: f.age_s, interval_s: f.interval_s,
+      last_status: f.last_status, last_error: f.last_error} ORDER BY f.source),
+      late: list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn)}) AS evidence
+  FROM v1.source_freshness f, (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
+  WHERE f.interval_s IS NOT NULL OR f.last_ok_at IS NULL
+  GROUP BY f.machine_id
 ),
 failures AS (
-  SELECT machine_id, 'collector_failures' AS factor_id, source AS subject, pct(failures_24h, runs_24h) AS value,
-    format('{}: {} of {} runs failed in the last 24 h; last status {}{}', source, failures_24h, runs_24h, last_status,
+  SELECT machine_id, 'collector_failures' AS factor_id, source AS subject, pct(failures_recent, runs_recent) AS value,
+    format('{}: {} of {} runs failed in the last {} h; last status {}{}', source, failures_recent, runs_recent, getvariable('vc_recent_hours'), last_status,
       CASE WHEN last_error IS NOT NULL THEN ': ' || last_error ELSE '' END) AS summary,
-    to_json({source: source, runs_24h: runs_24h, failures_24h: failures_24h, last_status: last_status, last_error: last_error}) AS evidence
-  FROM v1.source_freshness WHERE runs_24h > 0
+    to_json({source: source, runs: runs_recent, failures: failures_recent, since: vc_recent_since(), last_status: last_status, last_error: last_error}) AS evidence
+  FROM v1.source_freshness WHERE runs_recent > 0
 ),
 dirty AS (
   SELECT l.machine_id, 'dirty_repos' AS factor_id, count(r.path) FILTER (WHERE r.dirty) AS value,
@@ -184,7 +193,7 @@ SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS v
     ELSE (t.warn - f.value) / nullif(t.warn - t.crit, 0) END AS impact,
   f.summary, f.evidence
 FROM all_factors f JOIN v1.health_thresholds t USING (factor_id);
-COMMENT ON VIEW v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';
+COMMENT ON TABLE v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';
 
 CREATE VIEW v1.machine_health AS
 SELECT m.machine_id,

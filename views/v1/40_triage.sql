@@ -18,13 +18,14 @@ SELECT
     WHEN 'memory' THEN format('{}: only {}% of memory available', machine_id, value)
     WHEN 'swap' THEN format('{}: {}% of swap in use', machine_id, value)
     WHEN 'load' THEN format('{}: load {} per core for 10+ minutes', machine_id, value)
-    WHEN 'oom_kills' THEN format('{}: {} OOM kills in 24 h', machine_id, value::BIGINT)
+    WHEN 'oom_kills' THEN format('{}: {} OOM kills in {} h', machine_id, value::BIGINT, getvariable('vc_recent_hours'))
     WHEN 'inotify_watches' THEN format('{}: inotify watches at {}% of the limit', machine_id, value)
     WHEN 'inotify_instances' THEN format('{}: inotify instances at {}% of the limit', machine_id, value)
     WHEN 'runaway_process' THEN format('{}: runaway process pid {} hot for ~{} min', machine_id, subject, value::BIGINT)
-    WHEN 'freshness' THEN CASE WHEN value IS NULL THEN format('{}: {} never collected', machine_id, subject)
-                               ELSE format('{}: {} data is {} intervals old', machine_id, subject, value) END
-    WHEN 'collector_failures' THEN format('{}: collector {} failing ({}% of runs in 24 h)', machine_id, subject, value)
+    WHEN 'freshness' THEN format('{}: {} ({})', machine_id,
+                               CASE WHEN value IS NULL THEN 'never collected' ELSE 'stale data' END,
+                               array_to_string(CAST(evidence->'late' AS VARCHAR[]), ', '))
+    WHEN 'collector_failures' THEN format('{}: collector {} failing ({}% of runs in {} h)', machine_id, subject, value, getvariable('vc_recent_hours'))
     WHEN 'dirty_repos' THEN format('{}: {} repositories with uncommitted changes', machine_id, value::BIGINT)
     WHEN 'agent_idle' THEN format('{}: {} idle for {} min', machine_id, subject, value::BIGINT)
     WHEN 'agent_dead' THEN format('{}: {} tmux panes whose agent exited', machine_id, value::BIGINT)
@@ -39,8 +40,8 @@ SELECT
     WHEN 'swap' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
     WHEN 'load' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, age_s, args', 'latest_processes', ' ORDER BY cpu_pct DESC LIMIT 10')]
     WHEN 'runaway_process' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, rss_bytes, age_s, args', 'latest_processes', ' AND pid = ' || subject)]
-    WHEN 'freshness' THEN CASE WHEN configured THEN [format('vc collect --machine {} --source {}', machine_id, subject)] ELSE [] END
-      || [vc_query_cmd(machine_id, 'ended_at, status, error', 'collector_runs', format(' AND source = ''{}'' ORDER BY ended_at DESC LIMIT 5', subject))]
+    WHEN 'freshness' THEN CASE WHEN configured THEN [format('vc collect --machine {}', machine_id)] ELSE [] END
+      || [vc_query_cmd(machine_id, 'source, ended_at, status, error', 'collector_runs', ' ORDER BY ended_at DESC LIMIT 10')]
     WHEN 'collector_failures' THEN [vc_query_cmd(machine_id, 'ended_at, status, duration_ms, error', 'collector_runs', format(' AND source = ''{}'' ORDER BY ended_at DESC LIMIT 10', subject))]
     WHEN 'dirty_repos' THEN [vc_query_cmd(machine_id, 'name, branch, dirty_files, untracked_files, ahead, behind, path', 'repo_status', ' AND dirty ORDER BY dirty_files DESC')]
     WHEN 'agent_idle' THEN [vc_query_cmd(machine_id, 'agent, pid, status, idle_s, session, window_index, pane_index, cwd', 'agent_processes', ' ORDER BY idle_s DESC')]

@@ -24,8 +24,8 @@ export interface SessionOptions {
   dataDir: string;
   /** The moment the views answer for; defaults to now. */
   now?: Date;
-  /** Configured machines, so "never collected" is visible. */
-  machines?: ReadonlyArray<{ id: string; ssh: string; tags: readonly string[] }>;
+  /** Configured machines, so "never collected" is visible; `collectable` false for a demo's. */
+  machines?: ReadonlyArray<{ id: string; ssh: string; tags: readonly string[]; collectable: boolean }>;
   /** Expected collection interval per source, in seconds. */
   intervals?: Readonly<Record<string, number>>;
   /** Load the *_recent tables (default true); `vc views` needs only the definitions. */
@@ -137,8 +137,8 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
   }
   const machines = opts.machines ?? [];
   settings.push(`SET VARIABLE vc_machines = ${machines.length
-    ? `[${machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[]}`).join(', ')}]`
-    : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[])[]`}`);
+    ? `[${machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], 'collectable': ${m.collectable}}`).join(', ')}]`
+    : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN)[]`}`);
   const intervals = Object.entries(opts.intervals ?? {});
   settings.push(`SET VARIABLE vc_intervals = ${intervals.length
     ? `MAP {${intervals.map(([k, v]) => `${sqlString(k)}: ${Math.round(v)}`).join(', ')}}`

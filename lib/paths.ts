@@ -37,3 +37,6 @@ export const cursorFile = (dataDir: string, machineId: string, source: string) =
   path.join(dataDir, 'state', 'cursors', machineId, `${source}.json`);
 
 export const stateDir = (dataDir: string) => path.join(dataDir, 'state');
+
+/** Written by `vc demo`: the data dir holds a synthetic fleet, and which machines are in it. */
+export const demoMarkerFile = (dataDir: string) => path.join(dataDir, 'state', 'demo.json');

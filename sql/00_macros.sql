@@ -34,10 +34,10 @@ CREATE MACRO human_age(s) AS CASE
        CASE WHEN CAST(floor((s % 86400) / 3600) AS BIGINT) > 0 THEN CAST(CAST(floor((s % 86400) / 3600) AS BIGINT) AS VARCHAR) || 'h' ELSE '' END
   END;
 
--- Configured machines (from vc.toml; the local machine when there is none).
+-- Configured machines (from vc.toml; the local machine when there is none; a demo's machines).
 CREATE VIEW configured_machines AS
-SELECT m.machine_id, m.ssh, m.tags FROM (SELECT unnest(getvariable('vc_machines')) AS m);
-COMMENT ON VIEW configured_machines IS 'Machines listed in vc.toml (or the implicit local machine): id, ssh target, tags';
+SELECT m.machine_id, m.ssh, m.tags, m.collectable FROM (SELECT unnest(getvariable('vc_machines')) AS m);
+COMMENT ON VIEW configured_machines IS 'Machines listed in vc.toml (or the implicit local machine, or a demo fleet''s): id, ssh target, tags, whether vc collect can reach it';
 
 -- Expected collection interval per source (seconds), from each collector's settings.
 CREATE VIEW source_intervals AS

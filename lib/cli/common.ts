@@ -6,6 +6,7 @@ import type { ArgsDef } from 'citty';
 import { enabledIntervals, loadConfig, type LoadedConfig } from '../config.ts';
 import { openSession, type Session } from '../duck.ts';
 import { UsageError } from '../errors.ts';
+import { demoMarkerFile } from '../paths.ts';
 
 export const configArg = {
   config: { type: 'string', description: 'vc.toml to use (default: $VC_CONFIG, then $XDG_CONFIG_HOME/vc/vc.toml)', valueHint: 'FILE' },
@@ -55,11 +56,25 @@ export function loadCliConfig(args: { config?: unknown }): LoadedConfig {
   return loadConfig(typeof args.config === 'string' ? args.config : undefined);
 }
 
-export function open(loaded: LoadedConfig, now?: Date): Promise<Session> {
+/** The demo's machines when the data dir holds a synthetic fleet (vc demo), else null. */
+export function demoMachines(dataDir: string): string[] | null {
+  try {
+    const machines = JSON.parse(fs.readFileSync(demoMarkerFile(dataDir), 'utf8')).machines;
+    return Array.isArray(machines) ? machines.map(String) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Opens the views; in a demo data dir, the demo's machines stand in for the configured ones. */
+export function open(loaded: LoadedConfig, opts: { now?: Date; loadRecent?: boolean } = {}): Promise<Session> {
+  const demo = demoMachines(loaded.dataDir);
   return openSession({
     dataDir: loaded.dataDir,
-    now,
-    machines: loaded.config.machines,
+    ...opts,
+    machines: demo
+      ? demo.map((id) => ({ id, ssh: 'demo', tags: ['demo'], collectable: false }))
+      : loaded.config.machines.map((m) => ({ ...m, collectable: true })),
     intervals: enabledIntervals(loaded.config),
   });
 }

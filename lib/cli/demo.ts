@@ -4,11 +4,9 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { writeFleet } from '../../fixtures/fleet.ts';
 import { UsageError } from '../errors.ts';
-import { stateDir } from '../paths.ts';
+import { demoMarkerFile, stateDir } from '../paths.ts';
 import { envelope, humanBytes } from '../render.ts';
 import { checkArgs, configArg, loadCliConfig, parseAsOf, print, printJson } from './common.ts';
-
-const markerFile = (dataDir: string) => path.join(stateDir(dataDir), 'demo.json');
 
 /** Machines with stored data, by the raw/<source>/machine=<id> directories. */
 function storedMachines(dataDir: string): Set<string> {
@@ -49,7 +47,7 @@ export default defineCommand({
     const stored = storedMachines(dataDir);
     let previous: string[] = [];
     try {
-      previous = JSON.parse(fs.readFileSync(markerFile(dataDir), 'utf8')).machines ?? [];
+      previous = JSON.parse(fs.readFileSync(demoMarkerFile(dataDir), 'utf8')).machines ?? [];
     } catch { /* no earlier demo */ }
     const foreign = [...stored].filter((m) => !previous.includes(m));
     if (foreign.length) {
@@ -59,7 +57,7 @@ export default defineCommand({
     fs.rmSync(path.join(dataDir, 'raw'), { recursive: true, force: true });
     const summary = writeFleet(dataDir, { machines, days, seed, end });
     fs.mkdirSync(stateDir(dataDir), { recursive: true });
-    fs.writeFileSync(markerFile(dataDir), JSON.stringify({ ...summary, seed, days }, null, 2));
+    fs.writeFileSync(demoMarkerFile(dataDir), JSON.stringify({ ...summary, seed, days }, null, 2));
 
     if (ctx.args.json) {
       printJson(envelope('demo', { data_dir: dataDir, ...summary }, {}, []));

@@ -1,8 +1,12 @@
 // vc: the command line. Thin: parses with citty, calls lib/, renders. Subcommands load lazily,
 // so `vc report` never pays for collector code and `vc collect` never loads DuckDB.
-import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
+import type { CommandDef } from 'citty';
 import { errorMessage, UsageError } from '../errors.ts';
 import { log } from '../log.ts';
+
+// No colour unless on a terminal: citty decides when it loads, so this comes first.
+if (!process.stdout.isTTY && !process.env.FORCE_COLOR) process.env.NO_COLOR = '1';
+const { defineCommand, runCommand, showUsage } = await import('citty');
 
 const lazy = (load: () => Promise<{ default: CommandDef<any> }>) => () => load().then((m) => m.default);
 

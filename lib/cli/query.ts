@@ -24,7 +24,7 @@ export default defineCommand({
     const timeoutS = ctx.args.timeout === undefined ? 60 : Number(ctx.args.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${ctx.args.timeout}"`);
     const asOf = parseAsOf(ctx.args['as-of']);
-    const session = await open(loadCliConfig(ctx.args), asOf);
+    const session = await open(loadCliConfig(ctx.args), { now: asOf });
     try {
       await assertReadOnly(session, sql);
       const timer = setTimeout(() => session.interrupt(), timeoutS * 1000);

@@ -30,7 +30,7 @@ export default defineCommand({
       const outcomes = await collectLocal(loaded);
       warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => o.status === 'ok').length} of ${outcomes.length} collectors ok)`);
     }
-    const [{ default: report }, session] = await Promise.all([load(), open(loaded, asOf)]);
+    const [{ default: report }, session] = await Promise.all([load(), open(loaded, { now: asOf })]);
     try {
       const data = await runReportQueries(name, session);
       const rctx = await reportContext(session, asOf ?? new Date(), warnings);

@@ -14,7 +14,7 @@ export default defineCommand({
   async run(ctx) {
     checkArgs(ctx);
     const format = outputFormat(ctx.args);
-    const session = await open(loadCliConfig(ctx.args));
+    const session = await open(loadCliConfig(ctx.args), { loadRecent: false });
     try {
       const views = await session.query(`
         SELECT v.view_name AS name, CASE WHEN v.schema_name = 'main' THEN 'source' ELSE v.schema_name END AS kind,

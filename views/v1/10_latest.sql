@@ -1,22 +1,37 @@
 -- Latest state per machine: what each machine looked like at its most recent successful run.
 
-CREATE VIEW v1.machines AS
-WITH seen AS (
-  SELECT machine_id, max(ended_at) AS last_run_at, max(ended_at) FILTER (WHERE status = 'ok') AS last_ok_at
-  FROM collector_runs_recent GROUP BY machine_id
-)
-SELECT coalesce(c.machine_id, s.machine_id) AS machine_id, c.ssh, coalesce(c.tags, []::VARCHAR[]) AS tags,
-  c.machine_id IS NOT NULL AS configured, s.last_run_at, s.last_ok_at,
-  seconds_between(s.last_ok_at, vc_now()) AS last_ok_age_s
-FROM configured_machines c FULL JOIN seen s USING (machine_id);
-COMMENT ON VIEW v1.machines IS 'Every machine vc knows (configured or seen in collector runs): ssh target, tags, last run and last successful run';
 
 -- The last successful run of each source on each machine: latest-state views read its rows only,
 -- so a run that found nothing (no repos, no agents) really means nothing, not "keep the old rows".
+-- It is the later of the newest run with rows in the source itself (only successful runs store
+-- rows, and a machine's newest day is always read, so this reaches back past a long outage) and
+-- the newest successful run recorded in collector_runs (which may have stored no rows).
 CREATE VIEW v1.last_ok_runs AS
-SELECT machine_id, source, arg_max(run_id, ended_at) AS run_id, max(ended_at) AS ended_at
-FROM collector_runs_recent WHERE status = 'ok' GROUP BY machine_id, source;
-COMMENT ON VIEW v1.last_ok_runs IS 'Run id and end time of the last successful run per machine and source';
+WITH from_data AS (
+  SELECT machine_id, 'sys' AS source, arg_max(run_id, collected_at) AS run_id, max(collected_at) AS started_at FROM sys_recent GROUP BY machine_id
+  UNION ALL
+  SELECT machine_id, 'repos', arg_max(run_id, collected_at), max(collected_at) FROM repos_recent GROUP BY machine_id
+  UNION ALL
+  SELECT machine_id, 'agents', arg_max(run_id, collected_at), max(collected_at) FROM agents_recent GROUP BY machine_id
+), from_runs AS (
+  SELECT machine_id, source, arg_max(run_id, ended_at) AS run_id, arg_max(started_at, ended_at) AS started_at, max(ended_at) AS ended_at
+  FROM collector_runs_recent WHERE status = 'ok' GROUP BY machine_id, source
+)
+SELECT coalesce(d.machine_id, r.machine_id) AS machine_id, coalesce(d.source, r.source) AS source,
+  CASE WHEN d.run_id IS NULL OR r.started_at > d.started_at THEN r.run_id ELSE d.run_id END AS run_id,
+  CASE WHEN d.run_id IS NULL OR r.started_at > d.started_at OR r.run_id = d.run_id THEN r.ended_at ELSE d.started_at END AS ended_at
+FROM from_data d FULL JOIN from_runs r ON d.machine_id = r.machine_id AND d.source = r.source;
+COMMENT ON VIEW v1.last_ok_runs IS 'Run id and end time of the last successful run per machine and source (from collector_runs, or from the stored rows when the run is older than the window)';
+
+CREATE VIEW v1.machines AS
+WITH runs AS (SELECT machine_id, max(ended_at) AS last_run_at FROM collector_runs_recent GROUP BY machine_id),
+ok AS (SELECT machine_id, max(ended_at) AS last_ok_at FROM v1.last_ok_runs GROUP BY machine_id),
+seen AS (SELECT machine_id, r.last_run_at, o.last_ok_at FROM runs r FULL JOIN ok o USING (machine_id))
+SELECT coalesce(c.machine_id, s.machine_id) AS machine_id, c.ssh, coalesce(c.tags, []::VARCHAR[]) AS tags,
+  c.machine_id IS NOT NULL AS configured, coalesce(c.collectable, false) AS collectable,
+  s.last_run_at, s.last_ok_at, seconds_between(s.last_ok_at, vc_now()) AS last_ok_age_s
+FROM configured_machines c FULL JOIN seen s USING (machine_id);
+COMMENT ON VIEW v1.machines IS 'Every machine vc knows (configured, or seen in the data): ssh target, tags, whether vc collect can reach it, last run and last successful run';
 
 CREATE VIEW v1.latest_sys AS
 SELECT * FROM sys_recent

@@ -5,24 +5,25 @@ CREATE VIEW v1.source_freshness AS
 WITH runs AS (
   SELECT machine_id, source,
     max(ended_at) AS last_run_at,
-    max(ended_at) FILTER (WHERE status = 'ok') AS last_ok_at,
     arg_max(status, ended_at) AS last_status,
     arg_max(error, ended_at) AS last_error,
     count(*) FILTER (WHERE ended_at >= vc_recent_since()) AS runs_recent,
     count(*) FILTER (WHERE ended_at >= vc_recent_since() AND status <> 'ok') AS failures_recent
   FROM collector_runs_recent GROUP BY machine_id, source
-), expected AS (
+), keys AS (
   -- A configured machine is expected to run every enabled collector, even before its first run.
   SELECT c.machine_id, i.source FROM configured_machines c CROSS JOIN source_intervals i
+  UNION SELECT machine_id, source FROM runs
+  UNION SELECT machine_id, source FROM v1.last_ok_runs
 )
-SELECT coalesce(e.machine_id, r.machine_id) AS machine_id, coalesce(e.source, r.source) AS source,
-  i.interval_s, r.last_run_at, r.last_ok_at, r.last_status, r.last_error,
+SELECT k.machine_id, k.source, i.interval_s, r.last_run_at, l.ended_at AS last_ok_at, r.last_status, r.last_error,
   coalesce(r.runs_recent, 0) AS runs_recent, coalesce(r.failures_recent, 0) AS failures_recent,
-  seconds_between(r.last_ok_at, vc_now()) AS age_s,
-  round(seconds_between(r.last_ok_at, vc_now()) / i.interval_s, 1) AS age_intervals
-FROM expected e
-FULL JOIN runs r ON e.machine_id = r.machine_id AND e.source = r.source
-LEFT JOIN source_intervals i ON i.source = coalesce(e.source, r.source);
+  seconds_between(l.ended_at, vc_now()) AS age_s,
+  round(seconds_between(l.ended_at, vc_now()) / i.interval_s, 1) AS age_intervals
+FROM keys k
+LEFT JOIN runs r USING (machine_id, source)
+LEFT JOIN v1.last_ok_runs l USING (machine_id, source)
+LEFT JOIN source_intervals i USING (source);
 COMMENT ON VIEW v1.source_freshness IS 'Per machine and source: last run, last success, last error, runs and failures in the recent window, age in seconds and in expected intervals';
 
 CREATE VIEW v1.source_staleness AS
@@ -187,10 +188,11 @@ all_factors AS (
 SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS value, t.unit, t.warn, t.crit,
   coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse)) AS severity,
   severity_score(coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse))) AS score,
-  -- How far past its warn threshold (0) towards crit (1) and beyond: ranks items of one severity.
-  CASE WHEN f.value IS NULL THEN 1.0
+  -- How far past its warn threshold (0) towards crit (1) and beyond (capped at 3), times the
+  -- factor's weight: ranks items of one severity.
+  t.weight * (1 + least(greatest(CASE WHEN f.value IS NULL THEN 1.0
     WHEN t.higher_is_worse THEN (f.value - t.warn) / nullif(t.crit - t.warn, 0)
-    ELSE (t.warn - f.value) / nullif(t.warn - t.crit, 0) END AS impact,
+    ELSE (t.warn - f.value) / nullif(t.warn - t.crit, 0) END, 0), 3)) AS impact,
   f.summary, f.evidence
 FROM all_factors f JOIN v1.health_thresholds t USING (factor_id);
 COMMENT ON TABLE v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';

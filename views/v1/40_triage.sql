@@ -5,7 +5,7 @@
 
 CREATE VIEW v1.triage_items AS
 WITH items AS (
-  SELECT f.*, EXISTS (SELECT 1 FROM configured_machines c WHERE c.machine_id = f.machine_id) AS configured
+  SELECT f.*, EXISTS (SELECT 1 FROM configured_machines c WHERE c.machine_id = f.machine_id AND c.collectable) AS collectable
   FROM v1.health_factors f
   WHERE f.severity IN ('warn', 'crit')
 )
@@ -40,7 +40,7 @@ SELECT
     WHEN 'swap' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
     WHEN 'load' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, age_s, args', 'latest_processes', ' ORDER BY cpu_pct DESC LIMIT 10')]
     WHEN 'runaway_process' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, rss_bytes, age_s, args', 'latest_processes', ' AND pid = ' || subject)]
-    WHEN 'freshness' THEN CASE WHEN configured THEN [format('vc collect --machine {}', machine_id)] ELSE [] END
+    WHEN 'freshness' THEN CASE WHEN collectable THEN [format('vc collect --machine {}', machine_id)] ELSE [] END
       || [vc_query_cmd(machine_id, 'source, ended_at, status, error', 'collector_runs', ' ORDER BY ended_at DESC LIMIT 10')]
     WHEN 'collector_failures' THEN [vc_query_cmd(machine_id, 'ended_at, status, duration_ms, error', 'collector_runs', format(' AND source = ''{}'' ORDER BY ended_at DESC LIMIT 10', subject))]
     WHEN 'dirty_repos' THEN [vc_query_cmd(machine_id, 'name, branch, dirty_files, untracked_files, ahead, behind, path', 'repo_status', ' AND dirty ORDER BY dirty_files DESC')]

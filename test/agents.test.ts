@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Section } from '../lib/sections.ts';
 import { agentsSchema, matchAgent, parseAgentsOutput, parseCwds, parsePs } from '../lib/sources/agents.ts';
-import { readRaw, runScript, tmpDir, writeExecutable } from './helpers.ts';
+import { readRaw, runScript, tmpDir, withNulls, writeExecutable } from './helpers.ts';
 
 const FIELDS = [
   'type', 'session', 'session_id', 'session_created_at', 'session_activity_at', 'session_attached', 'session_windows',
@@ -62,7 +62,14 @@ function writeConfig(name: string, toml: string): string {
   return file;
 }
 
-interface Collected { code: number | null; outcome: Record<string, any>; items: Array<Record<string, any>>; runs: Array<Record<string, any>>; ms: number }
+interface Collected {
+  code: number | null; outcome: Record<string, any>; ms: number;
+  /** The agents lines as stored (null-valued keys dropped). */
+  stored: Array<Record<string, any>>;
+  /** Their data with every schema key restored (absent = null). */
+  items: Array<Record<string, any>>;
+  runs: Array<Record<string, any>>;
+}
 
 function collect(env: NodeJS.ProcessEnv): Collected {
   const dataDir = tmpDir('vc-agents-data-');
@@ -70,9 +77,10 @@ function collect(env: NodeJS.ProcessEnv): Collected {
   const r = runScript('collect/agents.ts', [], { VC_DATA_DIR: dataDir, VC_CONFIG: writeConfig('empty.toml', ''), ...tmuxEnv, ...env });
   const ms = Date.now() - started;
   assert.ok(r.stdout.trim(), `no outcome printed; stderr: ${r.stderr}`);
+  const stored = readRaw(dataDir, 'agents', 'local');
   return {
-    code: r.code, outcome: JSON.parse(r.stdout), ms,
-    items: readRaw(dataDir, 'agents', 'local').map((l) => l.data),
+    code: r.code, outcome: JSON.parse(r.stdout), ms, stored,
+    items: stored.map((l) => withNulls(agentsSchema, l.data)),
     runs: readRaw(dataDir, 'collector_runs', 'local'),
   };
 }
@@ -120,6 +128,7 @@ describe('agents collector on a real tmux server', () => {
     const c = collect({});
     assertRun(c, 'ok');
     assert.deepEqual(c.runs[0]!.data.warnings, []);
+    for (const line of c.stored) assert.ok(!JSON.stringify(line.data).includes(':null'), `a null was stored: ${JSON.stringify(line.data)}`);
     for (const item of c.items) {
       assert.deepEqual(Object.keys(item).sort(), FIELDS);
       agentsSchema.parse(item);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import type { z } from 'zod';
 import { repoRoot } from '../lib/paths.ts';
 
 /** A fresh temp dir, removed when the test process exits. */
@@ -38,6 +39,16 @@ export function readRaw(dataDir: string, source: string, machineId: string): Arr
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).sort().flatMap((f) =>
     fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+}
+
+/**
+ * The full shape of a stored item: stored lines drop null-valued keys (lib/envelope.ts dropNulls)
+ * and an absent key means null, so every key the schema declares (for a discriminated union, any
+ * of its options) that the item lacks comes back as null. Keys the item has are kept as they are.
+ */
+export function withNulls(schema: z.ZodObject | { options: readonly z.ZodObject[] }, item: Record<string, any>): Record<string, any> {
+  const shapes = 'options' in schema ? schema.options.map((o) => o.shape) : [schema.shape];
+  return { ...Object.fromEntries(shapes.flatMap((s) => Object.keys(s)).map((k) => [k, null])), ...item };
 }
 
 /** Writes an executable script (a fake upstream program) into dir and returns its path. */

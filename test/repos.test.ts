@@ -9,7 +9,7 @@ import path from 'node:path';
 import {
   parseLastCommit, parseRepoRecords, parseStatusSummary, planBudget, redactUrl, repoFromRecord, reposSchema, rootWord, shQuote,
 } from '../lib/sources/repos.ts';
-import { readRaw, runScript, tmpDir, writeExecutable } from './helpers.ts';
+import { readRaw, runScript, tmpDir, withNulls, writeExecutable } from './helpers.ts';
 
 const FIELDS = [
   'path', 'name', 'branch', 'head', 'detached', 'upstream', 'ahead', 'behind', 'dirty_files', 'staged_files',
@@ -70,6 +70,9 @@ function porcelainV1Counts(dir: string) {
 interface Collected {
   code: number | null;
   outcome: Record<string, any>;
+  /** The repos lines as stored (null-valued keys dropped). */
+  stored: Array<Record<string, any>>;
+  /** The same lines with every schema key of their data restored (absent = null). */
   lines: Array<Record<string, any>>;
   byPath: Map<string, Record<string, any>>;
   runs: Array<Record<string, any>>;
@@ -84,11 +87,12 @@ function collect(toml: string, env: NodeJS.ProcessEnv = {}): Collected {
   const dataDir = tmpDir('vc-repos-data-');
   const r = runScript('collect/repos.ts', [], { HOME: home, VC_CONFIG: conf, VC_DATA_DIR: dataDir, ...env });
   assert.ok(r.stdout.trim(), `no outcome printed; stderr: ${r.stderr}`);
-  const lines = readRaw(dataDir, 'repos', 'local');
+  const stored = readRaw(dataDir, 'repos', 'local');
+  const lines = stored.map((l) => ({ ...l, data: withNulls(reposSchema, l.data) }));
   const rawDir = path.join(dataDir, 'raw', 'repos', 'machine=local');
   const rawText = fs.existsSync(rawDir) ? fs.readdirSync(rawDir).map((f) => fs.readFileSync(path.join(rawDir, f), 'utf8')).join('') : '';
   return {
-    code: r.code, outcome: JSON.parse(r.stdout), lines, rawText,
+    code: r.code, outcome: JSON.parse(r.stdout), stored, lines, rawText,
     byPath: new Map(lines.map((l) => [l.data.path as string, l.data])),
     runs: readRaw(dataDir, 'collector_runs', 'local'),
   };
@@ -98,6 +102,7 @@ const tomlList = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', 
 
 /** Every stored line is a well-formed repos snapshot keyed by its path. */
 function assertWellFormed(c: Collected): void {
+  for (const line of c.stored) assert.ok(!JSON.stringify(line.data).includes(':null'), `a null was stored: ${JSON.stringify(line.data)}`);
   for (const line of c.lines) {
     assert.equal(line.source, 'repos');
     assert.equal(line.kind, 'snapshot');

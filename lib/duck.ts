@@ -130,9 +130,12 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
   for (const source of SOURCES) {
     const files = listSourceFiles(opts.dataDir, source, now);
     const windowFile = path.join(tempDir, `${source}.ndjson`);
-    const bytes = loadRecent ? cutWindow(files.recent, sinceMs, windowFile) : 0;
-    // read_json refuses an empty list; an empty file gives the same typed, empty relation.
-    settings.push(`SET VARIABLE vc_files_${source} = ${sqlList(files.all.length ? files.all : [EMPTY_FILE])}`);
+    const bytes = loadRecent ? cutWindow(files.recent, sinceMs, now.getTime(), windowFile) : 0;
+    // A glob, not a list, so that filters on the file name (the `day` column) skip files unread.
+    // read_json refuses a glob that matches nothing; an empty file gives the same typed relation.
+    const glob = path.join(rawDir(opts.dataDir, source), 'machine=*', 'date=*.ndjson');
+    const all = files.all.length === 0 ? [EMPTY_FILE] : /[*?[\]]/.test(opts.dataDir) ? files.all : glob;
+    settings.push(`SET VARIABLE vc_files_${source} = ${Array.isArray(all) ? sqlList(all) : sqlString(all)}`);
     settings.push(`SET VARIABLE vc_recent_${source} = ${sqlList([bytes > 0 ? windowFile : EMPTY_FILE])}`);
   }
   const machines = opts.machines ?? [];
@@ -204,10 +207,13 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     });
     // JSON columns arrive as text: hand them on as the values they encode.
     const isJson = types.map((t) => t.alias === 'JSON');
+    const isDate = types.map((t) => String(t) === 'DATE');
     const rows = reader.getRowsJS().map((values) =>
       Object.fromEntries(names.map((n, i) => {
         const v = values[i];
-        return [n, isJson[i] && typeof v === 'string' ? JSON.parse(v) : toPlain(v)];
+        if (isJson[i] && typeof v === 'string') return [n, JSON.parse(v)];
+        if (isDate[i] && v instanceof Date) return [n, v.toISOString().slice(0, 10)];
+        return [n, toPlain(v)];
       })) as Row);
     return { columns: names.map((name, i) => ({ name, type: types[i]!.alias ?? String(types[i]) })), rows };
   }

@@ -40,19 +40,23 @@ function timeAt(fd: number, start: number): number {
 }
 
 /**
- * A line start at or before the first line whose collected_at is at or after `sinceMs` (within
- * PROBE_BYTES of it), found by bisection. Lines it cannot read a time from count as "after".
+ * Start of the first line whose collected_at is at or after `ms` (or `size` if none): bisection
+ * narrows it to PROBE_BYTES, then a scan finds the line. Lines without a readable time count as
+ * "after", so they are never cut away from the start of a window.
  */
-export function windowStart(fd: number, size: number, sinceMs: number): number {
+export function firstLineAtOrAfter(fd: number, size: number, ms: number): number {
   let lo = 0;
   let hi = size;
   while (hi - lo > PROBE_BYTES) {
     const mid = Math.floor((lo + hi) / 2);
     const start = nextLineStart(fd, mid, size);
-    if (start === null || start >= hi || !(timeAt(fd, start) < sinceMs)) hi = mid;
+    if (start === null || start >= hi || !(timeAt(fd, start) < ms)) hi = mid;
     else lo = start;
   }
-  return lo;
+  for (let pos: number | null = lo; pos !== null && pos < size; pos = nextLineStart(fd, pos + 1, size)) {
+    if (!(timeAt(fd, pos) < ms)) return pos;
+  }
+  return size;
 }
 
 /** End of the last whole line: a line still being written (no newline yet) is left out. */
@@ -75,10 +79,10 @@ export interface WindowFile {
 }
 
 /**
- * Copies the window of each file (from `sinceMs`, or at least the last TAIL_BYTES of a newest
- * file) into `out`. Returns the number of bytes written.
+ * Copies the window of each file (`sinceMs` to `untilMs`, or at least the last TAIL_BYTES before
+ * `untilMs` of a newest file) into `out`. Returns the number of bytes written.
  */
-export function cutWindow(files: readonly WindowFile[], sinceMs: number, out: string): number {
+export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs: number, out: string): number {
   const fdOut = fs.openSync(out, 'w');
   let written = 0;
   try {
@@ -90,9 +94,9 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, out: st
         continue; // removed since it was listed (retention): nothing to read
       }
       try {
-        const size = fs.fstatSync(fd).size;
-        const end = wholeLinesEnd(fd, size);
-        let start = windowStart(fd, end, sinceMs - SLACK_MS);
+        // Lines after `untilMs` (an as-of time in the past) are of no use: stop before them.
+        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, fs.fstatSync(fd).size), untilMs + SLACK_MS);
+        let start = firstLineAtOrAfter(fd, end, sinceMs - SLACK_MS);
         if (newest && end - start < TAIL_BYTES && start > 0) {
           start = end <= TAIL_BYTES ? 0 : (nextLineStart(fd, end - TAIL_BYTES, end) ?? start);
         }

@@ -16,12 +16,17 @@ export default defineCommand({
     const format = outputFormat(ctx.args);
     const session = await open(loadCliConfig(ctx.args), { loadRecent: false });
     try {
+      // Some relations are tables (parsed or computed once per session); to a query they are views.
       const views = await session.query(`
-        SELECT v.view_name AS name, CASE WHEN v.schema_name = 'main' THEN 'source' ELSE v.schema_name END AS kind,
-          v.comment AS description,
+        WITH rel AS (
+          SELECT schema_name, view_name AS name, comment FROM duckdb_views() WHERE NOT internal
+          UNION ALL SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE NOT internal
+        )
+        SELECT r.name, CASE WHEN r.schema_name = 'main' THEN 'source' ELSE r.schema_name END AS kind,
+          r.comment AS description,
           list({name: c.column_name, type: c.data_type} ORDER BY c.column_index) AS columns
-        FROM duckdb_views() v JOIN duckdb_columns() c ON c.schema_name = v.schema_name AND c.table_name = v.view_name
-        WHERE NOT v.internal AND v.schema_name IN ('main', $1)
+        FROM rel r JOIN duckdb_columns() c ON c.schema_name = r.schema_name AND c.table_name = r.name
+        WHERE r.schema_name IN ('main', $1)
         GROUP BY ALL ORDER BY kind DESC, name`, [VIEWS_VERSION]);
       if (format === 'json') {
         printJson(envelope('views', { views }, {}, []));

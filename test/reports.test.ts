@@ -1,0 +1,153 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { repoRoot } from '../lib/paths.ts';
+import { tmpDir, vc } from './helpers.ts';
+
+const REPORTS = ['triage', 'health', 'machines', 'repos', 'agents'];
+let demoEnv: NodeJS.ProcessEnv;
+
+before(() => {
+  const dir = tmpDir();
+  demoEnv = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: path.join(dir, 'vc.toml') };
+  fs.writeFileSync(demoEnv.VC_CONFIG!, '');
+  const r = vc(['demo', '--machines', '10', '--days', '1'], demoEnv);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+const json = (name: string, env = demoEnv) => {
+  const r = vc(['report', name, '--json'], env);
+  assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+
+test('every report prints the robot envelope with --json and Markdown with --md', () => {
+  for (const name of REPORTS) {
+    const env = json(name);
+    assert.deepEqual(Object.keys(env), ['schema_version', 'generated_at', 'data', 'staleness', 'warnings']);
+    assert.equal(env.schema_version, `vc.${name}.v1`);
+    assert.ok(Math.abs(Date.parse(env.generated_at) - Date.now()) < 60_000);
+    assert.deepEqual(Object.keys(env.staleness).sort(), ['agents', 'repos', 'sys']);
+    for (const v of Object.values(env.staleness)) assert.equal(typeof v, 'number');
+    assert.deepEqual(env.warnings, []);
+    const md = vc(['report', name, '--md'], demoEnv);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, new RegExp(`^# vc ${name} · \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\n`));
+    assert.match(md.stdout, /\nData age: agents \d+[sm] · repos \d+[sm] · sys \d+[sm]\n/);
+  }
+  assert.equal(vc(['report', 'triage', '--md', '--json'], demoEnv).code, 2);
+  const unknown = vc(['report', 'nope'], demoEnv);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown report "nope"; reports: triage, health, machines, repos, agents/);
+});
+
+test('triage finds every planted trouble, ranks crit first, and leaves the healthy machine alone', () => {
+  const items = json('triage').data.items as Array<Record<string, any>>;
+  const has = (machine: string, factor: string, severity: string) =>
+    items.some((i) => i.machine_id === machine && i.factor_id === factor && i.severity === severity);
+  assert.ok(has('demo-03', 'disk_used', 'crit'), 'disk filling up');
+  assert.ok(has('demo-05', 'freshness', 'crit'), 'machine gone silent');
+  assert.ok(has('demo-06', 'collector_failures', 'crit'), 'collector failing');
+  assert.ok(has('demo-07', 'runaway_process', 'crit'), 'runaway process');
+  assert.ok(has('demo-08', 'memory', 'crit'), 'memory pressure');
+  assert.ok(has('demo-08', 'oom_kills', 'warn'), 'OOM kills');
+  assert.ok(has('demo-02', 'dirty_repos', 'warn'), 'dirty repos');
+  assert.ok(has('demo-09', 'dirty_repos', 'crit'), 'many dirty repos');
+  assert.ok(has('demo-04', 'agent_dead', 'warn'), 'agents that exited');
+  assert.ok(has('demo-04', 'agent_idle', 'warn'), 'an idle agent');
+  assert.ok(has('demo-10', 'inotify_watches', 'warn'), 'inotify near its limit');
+  assert.ok(!items.some((i) => i.machine_id === 'demo-01'), 'demo-01 is healthy');
+
+  const silent = items.find((i) => i.machine_id === 'demo-05' && i.factor_id === 'freshness')!;
+  assert.match(silent.why, /sys last collected 6h\d*m? ago/);
+  const disk = items.find((i) => i.factor_id === 'disk_used')!;
+  assert.equal(disk.subject, '/data');
+  assert.ok(disk.value >= 95, `disk at ${disk.value}%`);
+
+  assert.deepEqual(items.map((i) => i.rank), items.map((_, k) => k + 1));
+  const firstWarn = items.findIndex((i) => i.severity === 'warn');
+  assert.ok(firstWarn > 0 && items.slice(firstWarn).every((i) => i.severity === 'warn'), 'crit before warn');
+});
+
+test('every vc command triage suggests runs as written', () => {
+  const items = json('triage').data.items as Array<{ next: string[] }>;
+  const commands = [...new Set(items.flatMap((i) => i.next))];
+  assert.ok(commands.length >= 10, `${commands.length} distinct commands`);
+  const bin = path.join(tmpDir(), 'bin');
+  fs.mkdirSync(bin);
+  fs.symlinkSync(path.join(repoRoot, 'bin', 'vc'), path.join(bin, 'vc'));
+  for (const cmd of commands) {
+    assert.match(cmd, /^vc /);
+    const r = spawnSync('sh', ['-c', cmd], { env: { ...process.env, ...demoEnv, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${cmd}\n${r.stderr}`);
+    assert.ok(r.stdout.length > 0, cmd);
+  }
+});
+
+test('unknown values are null, never an invented 0', () => {
+  const dir = tmpDir();
+  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: path.join(dir, 'vc.toml') };
+  // Two configured machines; only `a` has ever been collected (just its sys).
+  fs.writeFileSync(env.VC_CONFIG, '[[machines]]\nid = "a"\n\n[[machines]]\nid = "b"\n');
+  assert.equal(vc(['collect', '--machine', 'a', '--source', 'sys'], env).code, 0);
+  const machines = json('machines', env).data.machines as Array<Record<string, unknown>>;
+  const b = machines.find((m) => m.machine_id === 'b')!;
+  for (const k of ['load5', 'cpu_util', 'mem_total_bytes', 'worst_used_pct', 'repos', 'agents', 'last_ok_at', 'uptime_s']) {
+    assert.equal(b[k], null, `b.${k}`);
+  }
+  const a = machines.find((m) => m.machine_id === 'a')!;
+  assert.equal(typeof a.load5, 'number');
+  assert.equal(a.repos, null, 'repos never collected on a: unknown, not 0');
+  const health = json('health', env);
+  assert.equal(health.staleness.repos, null);
+  assert.ok(health.warnings.includes('no repos data has been collected yet'));
+  const freshB = (health.data.factors as Array<Record<string, any>>).find((f) => f.machine_id === 'b' && f.factor_id === 'freshness')!;
+  assert.equal(freshB.value, null);
+  assert.equal(freshB.severity, 'crit');
+});
+
+test('on an empty data dir triage collects this machine first, says so on stderr, and tells the truth', () => {
+  const dir = tmpDir();
+  const home = path.join(dir, 'home');
+  const repo = path.join(home, 'code', 'project');
+  fs.mkdirSync(repo, { recursive: true });
+  const git = (...args: string[]) => execFileSync('git', args, {
+    cwd: repo, encoding: 'utf8',
+    env: { ...process.env, HOME: home, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+  });
+  git('init', '-q', '-b', 'main');
+  fs.writeFileSync(path.join(repo, 'a.txt'), 'a\n');
+  git('add', 'a.txt');
+  git('commit', '-q', '-m', 'first \u001b[31mred\u001b[0m commit');
+  fs.writeFileSync(path.join(repo, 'a.txt'), 'changed\n');
+  fs.writeFileSync(path.join(repo, 'new.txt'), 'new\n');
+  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: path.join(dir, 'vc.toml'), HOME: home };
+  fs.writeFileSync(env.VC_CONFIG, `[collectors.repos]\nroots = ["${path.join(home, 'code')}"]\n`);
+
+  const r = vc(['report', 'triage', '--md'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /no data in .* yet: collecting this machine first/);
+  assert.match(r.stdout, /^# vc triage/);
+  assert.match(r.stdout, /Warning: no data was stored yet, so vc collected the local machine first \(3 of 3 collectors ok\)/);
+
+  // Cross-check what was stored against the machine itself.
+  const machine = json('machines', env).data.machines[0];
+  const memTotal = Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+  assert.equal(machine.mem_total_bytes, memTotal);
+  const fs0 = json('machines', env).data.filesystems as Array<Record<string, any>>;
+  const df = execFileSync('df', ['-P', '-k', '/'], { encoding: 'utf8' }).trim().split('\n')[1]!.split(/\s+/);
+  assert.equal(fs0.find((f) => f.mount === df[5])!.size_bytes, Number(df[1]) * 1024);
+  const repos = json('repos', env).data.repos as Array<Record<string, any>>;
+  assert.equal(repos.length, 1);
+  const porcelain = git('status', '--porcelain').trim().split('\n');
+  assert.equal(repos[0]!.dirty_files, porcelain.filter((l) => !l.startsWith('??')).length);
+  assert.equal(repos[0]!.untracked_files, porcelain.filter((l) => l.startsWith('??')).length);
+  assert.equal(repos[0]!.state, 'dirty');
+
+  // Hostile text reaches the JSON intact and the Markdown stripped of escapes.
+  assert.equal(repos[0]!.last_commit_subject, 'first \u001b[31mred\u001b[0m commit');
+  const md = vc(['report', 'repos', '--md'], env).stdout;
+  assert.ok(md.includes('first red commit') && !md.includes('\u001b'), md);
+});

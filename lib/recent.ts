@@ -8,10 +8,13 @@ import path from 'node:path';
 
 /** Appends from concurrent runs can land slightly out of order: start this much before the window. */
 const SLACK_MS = 15 * 60_000;
-/** Of each machine's newest day file, at least its last this many bytes: its last runs, even when silent for days. */
+/** Of each machine's newest day file, at least its last this many bytes (from a run's first line): its last runs, even when silent for days. */
 export const TAIL_BYTES = 256 * 1024;
 const PROBE_BYTES = 16 * 1024;
+/** A run's lines are read whole even when the tail starts mid-run; this bounds how far back. */
+const MAX_RUN_BYTES = 32 * 1024 * 1024;
 const COLLECTED_AT = /"collected_at":"([^"]+)"/;
+const RUN_ID = /"run_id":"([^"]+)"/;
 
 /** Reads up to `length` bytes at `position`. */
 function readAt(fd: number, position: number, length: number): Buffer {
@@ -33,30 +36,66 @@ function nextLineStart(fd: number, pos: number, size: number): number | null {
   return null;
 }
 
+/** Start of the line that ends just before `start`, or null at the top of the file. */
+function prevLineStart(fd: number, start: number): number | null {
+  if (start <= 0) return null;
+  for (let end = start - 1; end > 0;) {
+    const from = Math.max(0, end - PROBE_BYTES);
+    const nl = readAt(fd, from, end - from).lastIndexOf(0x0a);
+    if (nl >= 0) return from + nl + 1;
+    end = from;
+  }
+  return 0;
+}
+
+/** The envelope's head (its first 512 bytes, never past its own end): enough for the fixed keys. */
+function lineHead(fd: number, start: number): string {
+  const head = readAt(fd, start, 512);
+  const nl = head.indexOf(0x0a);
+  return (nl >= 0 ? head.subarray(0, nl) : head).toString('utf8');
+}
+
 /** collected_at of the line starting at `start`, in ms (NaN when the line has none). */
 function timeAt(fd: number, start: number): number {
-  const m = COLLECTED_AT.exec(readAt(fd, start, 512).toString('utf8'));
+  const m = COLLECTED_AT.exec(lineHead(fd, start));
   return m ? Date.parse(m[1]!) : NaN;
 }
 
 /**
  * Start of the first line whose collected_at is at or after `ms` (or `size` if none): bisection
- * narrows it to PROBE_BYTES, then a scan finds the line. Lines without a readable time count as
- * "after", so they are never cut away from the start of a window.
+ * narrows it to PROBE_BYTES, then a scan finds the line. A line without a readable time is kept
+ * in the window either way: it counts as after the start and, with `unreadableIsBefore`, as
+ * before the end (so a damaged line never cuts the window short; the SQL decides about it).
  */
-export function firstLineAtOrAfter(fd: number, size: number, ms: number): number {
+export function firstLineAtOrAfter(fd: number, size: number, ms: number, unreadableIsBefore = false): number {
+  const before = (pos: number) => {
+    const t = timeAt(fd, pos);
+    return Number.isNaN(t) ? unreadableIsBefore : t < ms;
+  };
   let lo = 0;
   let hi = size;
   while (hi - lo > PROBE_BYTES) {
     const mid = Math.floor((lo + hi) / 2);
     const start = nextLineStart(fd, mid, size);
-    if (start === null || start >= hi || !(timeAt(fd, start) < ms)) hi = mid;
+    if (start === null || start >= hi || !before(start)) hi = mid;
     else lo = start;
   }
   for (let pos: number | null = lo; pos !== null && pos < size; pos = nextLineStart(fd, pos + 1, size)) {
-    if (!(timeAt(fd, pos) < ms)) return pos;
+    if (!before(pos)) return pos;
   }
   return size;
+}
+
+/** Moves a line start back to the first line of the run it belongs to (lines sharing its run_id). */
+function runStart(fd: number, start: number): number {
+  const run = RUN_ID.exec(lineHead(fd, start))?.[1];
+  if (!run) return start;
+  let pos = start;
+  for (let prev = prevLineStart(fd, pos); prev !== null && start - prev <= MAX_RUN_BYTES; prev = prevLineStart(fd, prev)) {
+    if (RUN_ID.exec(lineHead(fd, prev))?.[1] !== run) break;
+    pos = prev;
+  }
+  return pos;
 }
 
 /** End of the last whole line: a line still being written (no newline yet) is left out. */
@@ -95,10 +134,11 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
       }
       try {
         // Lines after `untilMs` (an as-of time in the past) are of no use: stop before them.
-        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, fs.fstatSync(fd).size), untilMs + SLACK_MS);
+        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, fs.fstatSync(fd).size), untilMs + SLACK_MS, true);
         let start = firstLineAtOrAfter(fd, end, sinceMs - SLACK_MS);
         if (newest && end - start < TAIL_BYTES && start > 0) {
-          start = end <= TAIL_BYTES ? 0 : (nextLineStart(fd, end - TAIL_BYTES, end) ?? start);
+          // The tail starts on a whole run, so a large last run is never read in part.
+          start = end <= TAIL_BYTES ? 0 : runStart(fd, nextLineStart(fd, end - TAIL_BYTES, end) ?? start);
         }
         for (let pos = start; pos < end;) {
           const chunk = readAt(fd, pos, Math.min(4 * 1024 * 1024, end - pos));

@@ -20,8 +20,8 @@ CREATE MACRO severity_score(s) AS CASE s WHEN 'crit' THEN 0.2 WHEN 'warn' THEN 0
 
 CREATE MACRO pct(part, whole) AS CASE WHEN whole IS NULL OR whole = 0 THEN NULL ELSE round(100.0 * part / whole, 1) END;
 
--- Seconds between two timestamps (NULL-safe).
-CREATE MACRO seconds_between(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE epoch(b) - epoch(a) END;
+-- Seconds between two timestamps (NULL-safe), exact to the millisecond (no float noise).
+CREATE MACRO seconds_between(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE (epoch_ms(b) - epoch_ms(a)) / 1000 END;
 
 -- "3d 4h", "12m", "40s": compact ages for Markdown.
 CREATE MACRO human_age(s) AS CASE

@@ -17,7 +17,7 @@ SELECT machine_id, collected_at, run_id, data.*
 FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = tolerant,
   maximum_object_size = 2097152, columns = vc_collector_runs_columns())
 WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now()
-QUALIFY row_number() OVER (PARTITION BY machine_id, "key" ORDER BY collected_at) = 1;
+QUALIFY row_number() OVER (PARTITION BY machine_id, coalesce("key", run_id) ORDER BY collected_at) = 1;
 
 -- All history. `day` comes from the file name, so `WHERE day = ...` reads only that day's files.
 CREATE VIEW collector_runs AS
@@ -26,7 +26,7 @@ FROM read_json(getvariable('vc_files_collector_runs'), format = 'newline_delimit
   ignore_errors = true, filename = true, maximum_object_size = 2097152, columns = vc_collector_runs_columns())
 WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now()
   AND regexp_extract(filename, 'date=([0-9-]+)[.]ndjson$', 1)::DATE <= vc_now()::DATE
-QUALIFY row_number() OVER (PARTITION BY machine_id, "key" ORDER BY collected_at) = 1;
+QUALIFY row_number() OVER (PARTITION BY machine_id, coalesce("key", run_id) ORDER BY collected_at) = 1;
 COMMENT ON VIEW collector_runs IS 'Source collector_runs (all history; filter on day to read only those days): every collector run (source, start/end, duration, bytes, rows, status, error, warnings)';
 
 -- A table, parsed once per session: every derived view reads it.

@@ -106,10 +106,11 @@ runaway AS (
     SELECT machine_id, collected_at, p.pid, p.started_at, p.comm, p.args, p.cpu_pct
     FROM (SELECT machine_id, collected_at, unnest(top_cpu) AS p FROM win) WHERE p.cpu_pct >= 90
   )
+  -- Each hot sample stands for one sampling step; the total cannot exceed the 2-hour window.
   SELECT h.machine_id, 'runaway_process' AS factor_id, h.pid::VARCHAR AS subject,
-    round(count(*) * any_value(s.step_s) / 60) AS value,
+    round(least(count(*) * any_value(s.step_s), 7200) / 60) AS value,
     format('pid {} ({}) at {}% CPU in {} samples over the last 2 h (~{} min): {}', h.pid, any_value(h.comm),
-      round(avg(h.cpu_pct)), count(*), round(count(*) * any_value(s.step_s) / 60), arg_max(h.args, h.collected_at)) AS summary,
+      round(avg(h.cpu_pct))::BIGINT, count(*), round(least(count(*) * any_value(s.step_s), 7200) / 60)::BIGINT, arg_max(h.args, h.collected_at)) AS summary,
     to_json({pid: h.pid, comm: any_value(h.comm), args: arg_max(h.args, h.collected_at), started_at: h.started_at,
       avg_cpu_pct: round(avg(h.cpu_pct), 1), hot_samples: count(*)}) AS evidence
   FROM hot h JOIN step s USING (machine_id)
@@ -130,7 +131,7 @@ fresh AS (
       END, '; ' ORDER BY f.source), 'every source is fresh') AS summary,
     to_json({sources: list({source: f.source, last_ok_at: f.last_ok_at, age_s: f.age_s, interval_s: f.interval_s,
       last_status: f.last_status, last_error: f.last_error} ORDER BY f.source),
-      late: list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn)}) AS evidence
+      late: coalesce(list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn), [])}) AS evidence
   FROM v1.source_freshness f, (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
   WHERE f.interval_s IS NOT NULL OR f.last_ok_at IS NULL
   GROUP BY f.machine_id

@@ -39,6 +39,9 @@ SELECT
     WHEN 'memory' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
     WHEN 'swap' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
     WHEN 'load' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, age_s, args', 'latest_processes', ' ORDER BY cpu_pct DESC LIMIT 10')]
+    WHEN 'oom_kills' THEN [vc_query_cmd(machine_id, 'collected_at, oom_kills, mem_available_bytes, swap_total_bytes - swap_free_bytes AS swap_used_bytes', 'sys_recent', ' ORDER BY collected_at DESC LIMIT 30')]
+    WHEN 'inotify_watches' THEN [vc_query_cmd(machine_id, 'collected_at, inotify_watches_used, inotify_max_user_watches', 'sys_recent', ' ORDER BY collected_at DESC LIMIT 30')]
+    WHEN 'inotify_instances' THEN [vc_query_cmd(machine_id, 'collected_at, inotify_instances_used, inotify_max_user_instances', 'sys_recent', ' ORDER BY collected_at DESC LIMIT 30')]
     WHEN 'runaway_process' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, rss_bytes, age_s, args', 'latest_processes', ' AND pid = ' || subject)]
     WHEN 'freshness' THEN CASE WHEN collectable THEN [format('vc collect --machine {}', machine_id)] ELSE [] END
       || [vc_query_cmd(machine_id, 'source, ended_at, status, error', 'collector_runs', ' ORDER BY ended_at DESC LIMIT 10')]

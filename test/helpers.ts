@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { repoRoot } from '../lib/paths.ts';
 
@@ -56,4 +57,30 @@ export function writeExecutable(dir: string, name: string, body: string): string
   const file = path.join(dir, name);
   fs.writeFileSync(file, body, { mode: 0o755 });
   return file;
+}
+
+/** The file: URL of a module of this repo, for scripts written to a temp dir that import it. */
+export function repoUrl(rel: string): string {
+  return pathToFileURL(path.join(repoRoot, rel)).href;
+}
+
+export interface Started { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/**
+ * Starts a TypeScript script (of this repo, or an absolute path such as a temp-dir `.mts`) as its
+ * own process without waiting for it: `child` to signal or kill it, `done` for how it ended.
+ */
+export function startScript(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Started> } {
+  const child = spawn(process.execPath, ['--import', tsxLoader, path.resolve(repoRoot, script), ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  const done = new Promise<Started>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
 }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { findMachine, loadConfig, timeoutSeconds, type Config, type Machine } from './config.ts';
 import type { CollectorName } from './catalog.ts';
-import { dropNulls, MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
+import { storable, MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
 import { appendEnvelopes, loadCursor, saveCursor } from './store.ts';
@@ -119,7 +119,7 @@ export async function runCollector(def: CollectorDef, opts: {
       const env: Envelope = {
         v: 1, source: def.name, machine_id: opts.machine.id, collected_at: collectedAt, run_id: runId,
         collector_version: def.version, schema_version: def.schemaVersion, kind: item.kind ?? 'snapshot',
-        ...(item.key !== undefined ? { key: item.key } : {}), data: dropNulls(parsed.data),
+        ...(item.key !== undefined ? { key: item.key.toWellFormed() } : {}), data: storable(parsed.data),
         ...(item.raw !== undefined ? { raw: item.raw } : {}),
       };
       const size = Buffer.byteLength(JSON.stringify(env));

@@ -49,7 +49,7 @@ export interface Session {
 export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const sqlList = (items: readonly string[]) => `[${items.map(sqlString).join(', ')}]`;
 
-interface SourceFiles { all: string[]; recent: WindowFile[] }
+interface SourceFiles { all: string[]; recent: WindowFile[]; newest: Set<string> }
 
 /**
  * Lists raw/<source>/machine=<id>/date=<day>.ndjson. "recent" keeps the days that overlap the last
@@ -61,12 +61,13 @@ export function listSourceFiles(dataDir: string, source: string, now: Date): Sou
   const since = new Date(now.getTime() - RECENT_HOURS * 3600_000).toISOString().slice(0, 10);
   const all: string[] = [];
   const recent: WindowFile[] = [];
+  const newest = new Set<string>();
   const dir = rawDir(dataDir, source);
   let machines: string[] = [];
   try {
     machines = fs.readdirSync(dir).filter((m) => m.startsWith('machine=')).sort();
   } catch {
-    return { all, recent };
+    return { all, recent, newest };
   }
   for (const m of machines) {
     const days = fs.readdirSync(path.join(dir, m))
@@ -76,11 +77,39 @@ export function listSourceFiles(dataDir: string, source: string, now: Date): Sou
     days.forEach((d, i) => {
       const file = path.join(dir, m, `date=${d}.ndjson`);
       all.push(file);
-      const newest = i === days.length - 1;
-      if (d >= since || newest) recent.push({ file, newest });
+      const isNewest = i === days.length - 1;
+      if (isNewest) newest.add(file);
+      if (d >= since || isNewest) recent.push({ file, newest: isNewest });
     });
   }
-  return { all, recent };
+  return { all, recent, newest };
+}
+
+/**
+ * A machine's newest day file may end in a line still being written, or left half-written by a
+ * killed writer (older days are repaired by the next day's first append, lib/store.ts). DuckDB
+ * would parse a last line without its newline as a row, so such a file is read through a copy
+ * cut at its last newline, under the same date= name (the `day` column comes from it).
+ */
+function wholeLinesOnly(file: string, copyDir: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return file; // gone since it was listed: DuckDB will say so, if it matters
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    if (size === 0 || (fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a)) return file;
+    const copy = path.join(copyDir, path.basename(path.dirname(file)), path.basename(file));
+    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    const text = fs.readFileSync(fd);
+    fs.writeFileSync(copy, text.subarray(0, text.lastIndexOf(0x0a) + 1));
+    return copy;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** DuckDB values to plain JSON-able values: safe bigints become numbers, timestamps ISO strings. */
@@ -131,11 +160,10 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
     const files = listSourceFiles(opts.dataDir, source, now);
     const windowFile = path.join(tempDir, `${source}.ndjson`);
     const bytes = loadRecent ? cutWindow(files.recent, sinceMs, now.getTime(), windowFile) : 0;
-    // A glob, not a list, so that filters on the file name (the `day` column) skip files unread.
-    // read_json refuses a glob that matches nothing; an empty file gives the same typed relation.
-    const glob = path.join(rawDir(opts.dataDir, source), 'machine=*', 'date=*.ndjson');
-    const all = files.all.length === 0 ? [EMPTY_FILE] : /[*?[\]]/.test(opts.dataDir) ? files.all : glob;
-    settings.push(`SET VARIABLE vc_files_${source} = ${Array.isArray(all) ? sqlList(all) : sqlString(all)}`);
+    // Filters on the file name (the `day` column) skip files unread. read_json refuses an empty
+    // list; an empty file gives the same typed relation.
+    const all = files.all.map((f) => files.newest.has(f) ? wholeLinesOnly(f, path.join(tempDir, 'whole', source)) : f);
+    settings.push(`SET VARIABLE vc_files_${source} = ${sqlList(all.length ? all : [EMPTY_FILE])}`);
     settings.push(`SET VARIABLE vc_recent_${source} = ${sqlList([bytes > 0 ? windowFile : EMPTY_FILE])}`);
   }
   const machines = opts.machines ?? [];

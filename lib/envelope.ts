@@ -22,15 +22,19 @@ export interface Envelope {
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 /**
- * Drops null-valued keys from objects, at any depth, before a line is stored: the views read an
- * absent key as NULL, so nothing is lost, and lines of sparse items (agents) shrink by half,
- * which is parse time saved on every query. Array elements are kept as they are.
+ * Makes a value ready to store, at any depth:
+ * - null-valued keys are dropped: the views read an absent key as NULL, so nothing is lost, and
+ *   lines of sparse items (agents) shrink by half, which is parse time saved on every query;
+ * - strings become well-formed UTF-16: JSON.stringify writes a lone surrogate as an escape that
+ *   DuckDB refuses to read, which would make the whole line unreadable.
+ * Array elements are kept (nulls included).
  */
-export function dropNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropNulls);
+export function storable(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(storable);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = dropNulls(v);
+  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k.toWellFormed()] = storable(v);
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Running a command with the limits every source needs: a hard wall-clock timeout that kills the
 // whole process group, and an output cap, so that no upstream program can hang or flood vc.
+import fs from 'node:fs';
 import { $ } from 'zx';
 
 export interface ExecOptions {
@@ -28,6 +29,29 @@ export interface ExecResult {
 /** After a kill, how long to wait for pipes held open by escaped grandchildren before giving up on them. */
 const PIPE_GRACE_MS = 2000;
 
+/**
+ * Kills every process of the session `sid`. The child is started as a session leader (detached),
+ * and a process group kill is not enough: coreutils `timeout`, used inside collector scripts, puts
+ * its command in a group of its own, which would outlive the kill and hold our pipes open.
+ */
+function killSession(sid: number): void {
+  try { process.kill(-sid, 'SIGKILL'); } catch { /* group already gone */ }
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return; // no /proc: the group kill is all there is
+  }
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name: state ppid pgrp session ...
+      const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+      if (session === sid) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* exited meanwhile, or not ours to read */ }
+  }
+}
+
 /** Runs argv (no shell interpretation of its words) under the limits in `opts`. */
 export async function execArgv(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
   const started = performance.now();
@@ -35,7 +59,7 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
     nothrow: true,
     quiet: true,
     verbose: false,
-    detached: true, // own process group, so a kill reaches every child it spawned
+    detached: true, // its own session, so a kill reaches every process it started
     input: opts.input,
     env: opts.env ?? process.env,
     cwd: opts.cwd,
@@ -50,10 +74,7 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
   const killGroup = () => {
     if (killed) return;
     killed = true;
-    const pid = proc.pid;
-    if (pid) {
-      try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
+    if (proc.pid) killSession(proc.pid);
     // A grandchild that left the group may still hold our pipes open; stop waiting for it.
     graceTimer = setTimeout(() => {
       proc.stdout.destroy();

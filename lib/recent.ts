@@ -160,7 +160,13 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
 /** A private temp dir for one session's window files, removed at close or exit. */
 export function sessionTempDir(base: string): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(base, 'vc-recent-'));
-  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
-  process.once('exit', remove);
-  return { dir, remove };
+  const onExit = () => fs.rmSync(dir, { recursive: true, force: true });
+  process.once('exit', onExit);
+  return {
+    dir,
+    remove: () => {
+      process.removeListener('exit', onExit);
+      onExit();
+    },
+  };
 }

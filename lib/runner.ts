@@ -11,6 +11,7 @@ import { execArgv } from './exec.ts';
 import { repoRoot, stateDir } from './paths.ts';
 import { mapLimit } from './pool.ts';
 import { appendEnvelopes } from './store.ts';
+import { errorMessage } from './errors.ts';
 
 /** A collector records its own run; this is how long past its timeout we wait before killing it. */
 const KILL_GRACE_SECONDS = 10;
@@ -48,11 +49,13 @@ function lastStart(dataDir: string, machineId: string, source: string): number |
   }
 }
 
-function noteStart(dataDir: string, machineId: string, source: string, at: Date): void {
+function noteStart(dataDir: string, machineId: string, source: string, at: Date, runId: string): void {
   const file = lastStartFile(dataDir, machineId, source);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ started_at: at.toISOString() }));
-  fs.renameSync(`${file}.tmp`, file);
+  // A temp name of its own: a cron pass and a manual one may note the same job at once.
+  const tmp = `${file}.${process.pid}.${runId}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ started_at: at.toISOString() }));
+  fs.renameSync(tmp, file);
 }
 
 /** The jobs to run: every enabled collector for every planned machine, minus those not yet due. */
@@ -83,30 +86,46 @@ function parseOutcome(stdout: string): RunOutcome | null {
   }
 }
 
-async function runJob(opts: CollectOptions, machine: Machine, source: CollectorName): Promise<RunOutcome> {
-  const runId = newRunId();
-  const started = new Date();
-  noteStart(opts.dataDir, machine.id, source, started);
-  const timeoutMs = (timeoutSeconds(opts.config, source) + KILL_GRACE_SECONDS) * 1000;
-  const argv = [process.execPath, '--import', tsxLoader, path.join(repoRoot, 'collect', `${source}.ts`),
-    '--machine', machine.id, '--run-id', runId, ...(opts.configPath ? ['--config', opts.configPath] : [])];
-  const r = await execArgv(argv, { timeoutMs, maxBytes: CHILD_OUTPUT_CAP, env: { ...process.env, VC_DATA_DIR: opts.dataDir } });
-  const outcome = parseOutcome(r.stdout);
-  if (outcome && !r.timedOut && !r.overflow) return outcome;
-
-  // The collector died before recording its run: record it here, with what it said on stderr.
-  const status: RunStatus = r.timedOut ? 'timeout' : 'killed';
-  const why = r.timedOut ? `killed after ${timeoutMs / 1000}s (collector timeout plus grace)`
-    : r.overflow ? `killed: printed more than ${CHILD_OUTPUT_CAP} bytes`
-    : `exited ${r.code ?? `on signal ${r.signal}`} without recording its run`;
-  const stderr = r.stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1000);
+/** Records a run the collector could not record itself, and returns its outcome. */
+function recordHere(opts: CollectOptions, machine: Machine, source: CollectorName, runId: string, started: Date,
+  status: RunStatus, error: string): RunOutcome {
   const ended = new Date();
   const record = {
     source, started_at: started.toISOString(), ended_at: ended.toISOString(), duration_ms: ended.getTime() - started.getTime(),
-    bytes: 0, rows: 0, status, error: `collector ${source} ${why}${stderr ? `: ${stderr}` : ''}`, warnings: [], cursor: null,
+    bytes: 0, rows: 0, status, error, warnings: [], cursor: null,
   };
-  appendEnvelopes(opts.dataDir, [runEnvelope(machine.id, runId, record)]);
-  return { ...record, run_id: runId, machine_id: machine.id };
+  const outcome = { ...record, run_id: runId, machine_id: machine.id };
+  try {
+    appendEnvelopes(opts.dataDir, [runEnvelope(machine.id, runId, record)]);
+  } catch (err) {
+    outcome.error = `${error}; and the run could not be recorded: ${errorMessage(err)}`;
+  }
+  return outcome;
+}
+
+async function runJob(opts: CollectOptions, machine: Machine, source: CollectorName): Promise<RunOutcome> {
+  const runId = newRunId();
+  const started = new Date();
+  try {
+    noteStart(opts.dataDir, machine.id, source, started, runId);
+    const timeoutMs = (timeoutSeconds(opts.config, source) + KILL_GRACE_SECONDS) * 1000;
+    const argv = [process.execPath, '--import', tsxLoader, path.join(repoRoot, 'collect', `${source}.ts`),
+      '--machine', machine.id, '--run-id', runId, ...(opts.configPath ? ['--config', opts.configPath] : [])];
+    const r = await execArgv(argv, { timeoutMs, maxBytes: CHILD_OUTPUT_CAP, env: { ...process.env, VC_DATA_DIR: opts.dataDir } });
+    const outcome = parseOutcome(r.stdout);
+    if (outcome && !r.timedOut && !r.overflow) return outcome;
+
+    // The collector died before recording its run: record it here, with what it said on stderr.
+    const why = r.timedOut ? `killed after ${timeoutMs / 1000}s (collector timeout plus grace)`
+      : r.overflow ? `killed: printed more than ${CHILD_OUTPUT_CAP} bytes`
+      : `exited ${r.code ?? `on signal ${r.signal}`} without recording its run`;
+    const stderr = r.stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1000);
+    return recordHere(opts, machine, source, runId, started, r.timedOut ? 'timeout' : 'killed',
+      `collector ${source} ${why}${stderr ? `: ${stderr}` : ''}`);
+  } catch (err) {
+    // vc's own bookkeeping failed (state dir unwritable, ...): one failed job, never a failed pass.
+    return recordHere(opts, machine, source, runId, started, 'error', `could not run collector ${source}: ${errorMessage(err)}`);
+  }
 }
 
 export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {

@@ -58,6 +58,29 @@ export interface AppendResult {
   repairedBytes: number;
 }
 
+/** Cuts a killed writer's partial line from the end of `file`, under its lock. */
+function repairTail(file: string): number {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    lockExclusive(fd, file);
+    return cutPartialTail(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The day file before `file` in its directory (day files sort by name), if any. A writer killed
+ * in the last run of a day leaves that day's file with a partial tail that no later append to it
+ * would cut, so the first append of the next day repairs it: only a machine's newest files can
+ * ever end mid-line, and readers check just those (lib/duck.ts).
+ */
+function previousDayFile(file: string): string | null {
+  const name = path.basename(file);
+  const older = fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith('.ndjson') && f < name).sort();
+  return older.length ? path.join(path.dirname(file), older[older.length - 1]!) : null;
+}
+
 /** Appends whole lines to one file: one locked write, fsynced before returning. */
 export function appendToFile(file: string, lines: readonly string[]): { bytes: number; repairedBytes: number } {
   if (lines.length === 0) return { bytes: 0, repairedBytes: 0 };
@@ -66,10 +89,15 @@ export function appendToFile(file: string, lines: readonly string[]): { bytes: n
   }
   const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  let repairedBytes = 0;
+  if (!fs.existsSync(file)) {
+    const previous = previousDayFile(file);
+    if (previous) repairedBytes += repairTail(previous);
+  }
   const fd = fs.openSync(file, 'a+');
   try {
     lockExclusive(fd, file);
-    const repairedBytes = cutPartialTail(fd);
+    repairedBytes += cutPartialTail(fd);
     writeAll(fd, buf);
     fs.fsyncSync(fd);
     return { bytes: buf.length, repairedBytes };

@@ -43,7 +43,7 @@ export function readRaw(dataDir: string, source: string, machineId: string): Arr
 }
 
 /**
- * The full shape of a stored item: stored lines drop null-valued keys (lib/envelope.ts dropNulls)
+ * The full shape of a stored item: stored lines drop null-valued keys (lib/envelope.ts storable)
  * and an absent key means null, so every key the schema declares (for a discriminated union, any
  * of its options) that the item lacks comes back as null. Keys the item has are kept as they are.
  */

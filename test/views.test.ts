@@ -9,7 +9,7 @@ import path from 'node:path';
 import { runEnvelope, type RunStatus } from '../lib/collector.ts';
 import { openSession, type Row, type Session } from '../lib/duck.ts';
 import type { Envelope } from '../lib/envelope.ts';
-import { dropNulls } from '../lib/envelope.ts';
+import { storable } from '../lib/envelope.ts';
 import { rawFile, utcDate } from '../lib/paths.ts';
 import { appendEnvelopes } from '../lib/store.ts';
 import { agentsSchema, type AgentsItem } from '../lib/sources/agents.ts';
@@ -108,7 +108,7 @@ function agentProc(pid: number, cpuSeconds: number, over: Record<string, unknown
 function envelopeOf(source: string, machine: string, at: string, runId: string, data: unknown, key?: string): Envelope {
   return {
     v: 1, source, machine_id: machine, collected_at: at, run_id: runId, collector_version: '1.0.0', schema_version: 1,
-    kind: 'snapshot', ...(key !== undefined ? { key } : {}), data: dropNulls(data),
+    kind: 'snapshot', ...(key !== undefined ? { key } : {}), data: storable(data),
   };
 }
 

@@ -73,7 +73,7 @@ test('anything but one read-only SELECT over the views is refused with exit 2 an
     ["SELECT * FROM read_text('/etc/hostname')", /read_text\(\) is not allowed/],
     ["SELECT * FROM '/etc/passwd'", /unknown table or view "\/etc\/passwd"/],
     ["SELECT * FROM query('SELECT 1')", /query\(\) is not allowed/],
-    ["SELECT * FROM vc_read_sys(['/etc/passwd'], true)", /vc_read_sys\(\) is not allowed/],
+    ["SELECT * FROM vc_read(['/etc/passwd'], true, {a: 'INTEGER'})", /vc_read\(\) is not allowed/],
     ["SELECT getenv('HOME')", /getenv\(\) is not allowed/],
     ["SELECT 1; SELECT 2", /exactly one statement/],
     ["SELEC 1", /does not parse/],

@@ -2,14 +2,13 @@
 // machine, validates what it produced, appends it and records the run in `collector_runs`.
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
-import { findMachine, loadConfig, timeoutSeconds, type Config, type Machine } from './config.ts';
+import { describeIssues, findMachine, loadConfig, timeoutSeconds, type Config, type Machine } from './config.ts';
 import type { CollectorName } from './catalog.ts';
 import { storable, MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
 import { appendEnvelopes, loadCursor, saveCursor } from './store.ts';
 import { targetFor, type Target } from './target.ts';
-import { describeIssues } from './config.ts';
 
 export interface Item {
   data: unknown;
@@ -68,9 +67,11 @@ export const RUNS_VERSION = '1.0.0';
 const MAX_WARNINGS = 20;
 
 export function runEnvelope(machineId: string, runId: string, record: RunRecord): Envelope {
+  // Error text can carry a source's strings: keep them readable to DuckDB (see storable()).
+  const data = { ...record, error: record.error?.toWellFormed() ?? null, warnings: record.warnings.map((w) => w.toWellFormed()) };
   return {
     v: 1, source: RUNS_SOURCE, machine_id: machineId, collected_at: record.ended_at, run_id: runId,
-    collector_version: RUNS_VERSION, schema_version: 1, kind: 'event', key: runId, data: record,
+    collector_version: RUNS_VERSION, schema_version: 1, kind: 'event', key: runId, data,
   };
 }
 

@@ -33,7 +33,6 @@ export interface CollectOptions {
   plan: CollectPlan;
   /** Only run collectors whose interval has passed since their last start. */
   due?: boolean;
-  onResult?: (outcome: RunOutcome) => void;
 }
 
 const tsxLoader = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -130,10 +129,6 @@ async function runJob(opts: CollectOptions, machine: Machine, source: CollectorN
 
 export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {
   const jobs = planJobs(opts);
-  return mapLimit(jobs, opts.config.collect.concurrency, async ({ machine, source }) => {
-    const outcome = await runJob(opts, machine, source);
-    opts.onResult?.(outcome);
-    return outcome;
-  });
+  return mapLimit(jobs, opts.config.collect.concurrency, ({ machine, source }) => runJob(opts, machine, source));
 }
 

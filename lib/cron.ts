@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Config, LoadedConfig } from './config.ts';
 import { execArgv, execFailure, type ExecOptions } from './exec.ts';
 import { repoRoot, xdgConfigHome } from './paths.ts';
+import { shQuote } from './shell.ts';
 
 // ---------------------------------------------------------------------------------------------
 // What gets scheduled
@@ -91,9 +92,6 @@ function assertOneLine(value: string, what: string): void {
   if (/[\x00-\x1f\x7f]/.test(value)) throw new Error(`${what} contains a control character (e.g. a newline), which cannot be scheduled: ${JSON.stringify(value)}`);
 }
 
-/** One POSIX shell word: single quotes, with each embedded quote written as '\''. */
-export const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-
 /**
  * One shell word for a crontab command. cron turns an unescaped `%` into a newline and strips the
  * backslash of `\%`. Each `%` is therefore placed outside the single quotes as `\%`: inside them, a
@@ -101,7 +99,7 @@ export const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}
  */
 export function cronWord(value: string): string {
   assertOneLine(value, 'crontab value');
-  return shellQuote(value).replaceAll('%', `'\\%'`);
+  return shQuote(value).replaceAll('%', `'\\%'`);
 }
 
 const systemdEscape = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('%', '%%');
@@ -132,7 +130,7 @@ export function systemdPath(value: string): string {
 
 /** A command for people to read or paste: words quoted only when they need it. */
 export const displayCommand = (argv: readonly string[]) =>
-  argv.map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : shellQuote(word))).join(' ');
+  argv.map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : shQuote(word))).join(' ');
 
 // ---------------------------------------------------------------------------------------------
 // Crontab text

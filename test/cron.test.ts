@@ -8,9 +8,10 @@ import path from 'node:path';
 import {
   BLOCK_BEGIN, BLOCK_END, SERVICE_UNIT, TIMER_UNIT, UNIT_MARKER, cronWord, displayCommand, findBlock,
   installCrontab, installSystemd, lineDiff, mergeBlock, printSchedule, readCrontab, removeBlock,
-  renderCrontabBlock, renderTemplate, renderUnits, scheduleSpec, shellQuote, systemdEnvironment,
+  renderCrontabBlock, renderTemplate, renderUnits, scheduleSpec, systemdEnvironment,
   systemdExecPath, systemdPath, uninstallCrontab, uninstallSystemd, userUnitDir, type ScheduleSpec,
 } from '../lib/cron.ts';
+import { shQuote } from '../lib/shell.ts';
 import { repoRoot } from '../lib/paths.ts';
 import { tmpDir, writeExecutable } from './helpers.ts';
 
@@ -88,8 +89,8 @@ describe('templates', () => {
 describe('quoting', () => {
   const values = [NASTY, "'", "''", '%', '\\', '\\%', '%%', 'a b', '$(id)', ''];
 
-  test('shellQuote gives one shell word that sh reads back exactly', () => {
-    for (const v of values) assert.equal(sh(`printf '%s' ${shellQuote(v)}`).stdout, v, JSON.stringify(v));
+  test('shQuote gives one shell word that sh reads back exactly', () => {
+    for (const v of values) assert.equal(sh(`printf '%s' ${shQuote(v)}`).stdout, v, JSON.stringify(v));
   });
 
   test('cronWord survives cron\'s % processing and then sh', () => {

@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  parseLastCommit, parseRepoRecords, parseStatusSummary, planBudget, redactUrl, repoFromRecord, reposSchema, rootWord, shQuote,
+  parseLastCommit, parseRepoRecords, parseStatusSummary, planBudget, redactUrl, repoFromRecord, reposSchema, rootWord,
 } from '../lib/sources/repos.ts';
+import { shQuote } from '../lib/shell.ts';
 import { readRaw, runScript, tmpDir, withNulls, writeExecutable } from './helpers.ts';
 
 const FIELDS = [

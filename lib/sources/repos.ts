@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { CollectorDef } from '../collector.ts';
 import type { Config } from '../config.ts';
 import { sectionScript, sectionText, type Section } from '../sections.ts';
+import { shQuote } from '../shell.ts';
 
 const count = z.number().int().nonnegative().nullable();
 
@@ -70,11 +71,6 @@ export function planBudget(timeoutSeconds: number, discoveryTimeoutSeconds: numb
 
 // ---------------------------------------------------------------------------------------------
 // The script
-
-/** Single-quotes a word for POSIX sh: every ' becomes '\''. */
-export function shQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 /**
  * A configured root as a sh word. `~`, `~/x` and relative roots are expanded by the target's

@@ -585,6 +585,25 @@ describe('sys factors', { concurrency: true }, () => {
     ]);
   });
 
+  test('load with less than 10 minutes of samples is graded on the kernel\'s damped averages, not the spike', async (t) => {
+    const st = new Store();
+    // One sample each (a machine's first collection): load5 says 3.0 per core on all three.
+    st.sys('burst', ago(1), sysSample({ load5: 12, load15: 2 }));       // a burst: load15 still low
+    st.sys('steady', ago(1), sysSample({ load5: 12, load15: 8 }));      // high for a while: load15 agrees
+    st.sys('two', ago(5), sysSample({ load5: 12, load15: 14 }));        // two samples 4 minutes apart: still too short
+    st.sys('two', ago(1), sysSample({ load5: 12, load15: 14 }));
+    const s = await st.open(t, { machines: ['burst', 'steady', 'two'], intervals: { sys: 120 } });
+    assert.deepEqual(await rows(s, `SELECT machine_id, value, severity, summary FROM health_factors
+      WHERE factor_id = 'load' ORDER BY machine_id`), [
+      { machine_id: 'burst', value: 0.5, severity: 'ok', summary: 'load5 12.0 on 4 cores (3.0 per core); less than 10 min of samples: graded on load15 2.0' },
+      { machine_id: 'steady', value: 2, severity: 'warn', summary: 'load5 12.0 on 4 cores (3.0 per core); less than 10 min of samples: graded on load15 8.0' },
+      { machine_id: 'two', value: 3, severity: 'crit', summary: 'load5 12.0 on 4 cores (3.0 per core); less than 10 min of samples: graded on load15 14.0' },
+    ]);
+    assert.deepEqual(await rows(s, `SELECT title FROM triage_items WHERE factor_id = 'load' ORDER BY rank`), [
+      { title: 'two: sustained load of 3.0 per core' }, { title: 'steady: sustained load of 2.0 per core' },
+    ]);
+  });
+
   test('oom: counter increases within the window count; a reboot resets the counter without bogus counts', async (t) => {
     const st = new Store();
     // Increase before the window (2 -> 3) does not count; 3 -> 5 -> 6 inside it does.

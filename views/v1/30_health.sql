@@ -60,10 +60,17 @@ swap AS (
   FROM v1.latest_sys
 ),
 load AS (
-  -- Graded on the lowest load5 per core of the last 10 minutes: a short spike is not a problem.
-  SELECT l.machine_id, 'load' AS factor_id, round(min(s.load5 / s.cpu_count), 2) AS value,
-    format('load5 {} on {} cores ({} per core); lowest per-core load5 in the last 10 min: {}',
-      any_value(l.load5), any_value(l.cpu_count), round(any_value(l.load5) / any_value(l.cpu_count), 2), round(min(s.load5 / s.cpu_count), 2)) AS summary,
+  -- Sustained load only: graded on the lowest load5 per core of the last 10 minutes, so a short
+  -- spike is no problem. Without 8 minutes of samples yet, the kernel's own damped averages
+  -- stand in: the lower of load5 and load15.
+  SELECT l.machine_id, 'load' AS factor_id,
+    round(CASE WHEN seconds_between(min(s.collected_at), any_value(l.collected_at)) >= 480 THEN min(s.load5 / s.cpu_count)
+      ELSE least(any_value(l.load5), any_value(l.load15)) / any_value(l.cpu_count) END, 2) AS value,
+    format('load5 {} on {} cores ({} per core); {}',
+      any_value(l.load5), any_value(l.cpu_count), round(any_value(l.load5) / any_value(l.cpu_count), 2),
+      CASE WHEN seconds_between(min(s.collected_at), any_value(l.collected_at)) >= 480
+        THEN format('lowest per-core load5 in the last 10 min: {}', round(min(s.load5 / s.cpu_count), 2))
+        ELSE format('less than 10 min of samples: graded on load15 {}', any_value(l.load15)) END) AS summary,
     to_json({load1: any_value(l.load1), load5: any_value(l.load5), load15: any_value(l.load15), cpu_count: any_value(l.cpu_count),
       cpu_util: any_value(l.cpu_util), samples_10m: count(*), sampled_at: any_value(l.collected_at)}) AS evidence
   FROM v1.latest_sys l

@@ -17,7 +17,7 @@ SELECT
     WHEN 'disk_inodes' THEN format('{}: {} has used {}% of its inodes', machine_id, subject, value)
     WHEN 'memory' THEN format('{}: only {}% of memory available', machine_id, value)
     WHEN 'swap' THEN format('{}: {}% of swap in use', machine_id, value)
-    WHEN 'load' THEN format('{}: load {} per core for 10+ minutes', machine_id, value)
+    WHEN 'load' THEN format('{}: sustained load of {} per core', machine_id, value)
     WHEN 'oom_kills' THEN format('{}: {} OOM kills in {} h', machine_id, value::BIGINT, getvariable('vc_recent_hours'))
     WHEN 'inotify_watches' THEN format('{}: inotify watches at {}% of the limit', machine_id, value)
     WHEN 'inotify_instances' THEN format('{}: inotify instances at {}% of the limit', machine_id, value)

@@ -34,12 +34,42 @@ function walk(node: unknown, refs: Refs): void {
   for (const v of Object.values(o)) walk(v, refs);
 }
 
+interface Tree { error: boolean; error_type?: string; error_message?: string; statements?: unknown[] }
+
+/** DuckDB's syntax tree of `sql` (parsing needs no catalog, so any session will do). */
+async function parseTree(query: Session['query'], sql: string): Promise<Tree> {
+  const [row] = await query('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
+  return row?.tree as Tree; // a JSON column: the session hands it over already parsed
+}
+
+/** Relations a query over these alone needs: all history is read in place, no window is cut. */
+const IN_PLACE = new Set(['sys', 'repos', 'agents', 'collector_runs', 'configured_machines', 'source_intervals']);
+
+/**
+ * Whether `sql` reads anything derived from the recent window (the *_recent tables and every v1
+ * view). If not, the session can skip cutting and parsing the window. Unparsable SQL says yes:
+ * the guard will explain what is wrong with it.
+ */
+export async function needsRecentWindow(sql: string): Promise<boolean> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  try {
+    const conn = await instance.connect();
+    const tree = await parseTree(async (q, params) => (await conn.runAndReadAll(q, params)).getRowObjectsJS().map((r) =>
+      ({ tree: JSON.parse(String(r.tree)) })), sql);
+    if (tree.error) return true;
+    const refs: Refs = { tables: [], tableFunctions: [], functions: [], ctes: new Set() };
+    walk(tree.statements, refs);
+    return refs.tables.some((t) => !(t.schema === '' && (IN_PLACE.has(t.name.toLowerCase()) || refs.ctes.has(t.name.toLowerCase()))));
+  } finally {
+    instance.closeSync();
+  }
+}
+
 /** Throws UsageError (exit 2) with a clear reason unless `sql` is one read-only SELECT over vc's views. */
 export async function assertReadOnly(session: Session, sql: string): Promise<void> {
   if (sql.trim() === '') throw new UsageError('the query is empty');
-  const [row] = await session.query('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
-  // A JSON column: the session hands it over already parsed.
-  const tree = row?.tree as { error: boolean; error_type?: string; error_message?: string; statements?: unknown[] };
+  const tree = await parseTree(session.query, sql);
   if (tree.error) {
     if (tree.error_type === 'parser') throw new UsageError(`the query does not parse: ${tree.error_message}`);
     const keyword = sql.trim().split(/\s+/)[0]!.toUpperCase();

@@ -16,9 +16,9 @@ const MAX_RUN_BYTES = 32 * 1024 * 1024;
 const COLLECTED_AT = /"collected_at":"([^"]+)"/;
 const RUN_ID = /"run_id":"([^"]+)"/;
 
-/** Reads up to `length` bytes at `position`. */
+/** Reads up to `length` bytes at `position` (into fresh memory: nothing reads past `n`). */
 function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.alloc(length);
+  const buf = Buffer.allocUnsafe(length);
   const n = fs.readSync(fd, buf, 0, length, position);
   return buf.subarray(0, n);
 }
@@ -123,6 +123,7 @@ export interface WindowFile {
  */
 export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs: number, out: string): number {
   const fdOut = fs.openSync(out, 'w');
+  const copyBuf = Buffer.allocUnsafe(4 * 1024 * 1024);
   let written = 0;
   try {
     for (const { file, newest } of files) {
@@ -141,11 +142,11 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
           start = end <= TAIL_BYTES ? 0 : runStart(fd, nextLineStart(fd, end - TAIL_BYTES, end) ?? start);
         }
         for (let pos = start; pos < end;) {
-          const chunk = readAt(fd, pos, Math.min(4 * 1024 * 1024, end - pos));
-          if (chunk.length === 0) break;
-          fs.writeSync(fdOut, chunk);
-          written += chunk.length;
-          pos += chunk.length;
+          const n = fs.readSync(fd, copyBuf, 0, Math.min(copyBuf.length, end - pos), pos);
+          if (n === 0) break;
+          fs.writeSync(fdOut, copyBuf, 0, n);
+          written += n;
+          pos += n;
         }
       } finally {
         fs.closeSync(fd);

@@ -100,3 +100,18 @@ test('a query that runs too long is stopped at --timeout', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /longer than 1s and was stopped/);
 });
+
+test('a query over sources alone skips the recent window; one over a derived view reads it', async () => {
+  const { needsRecentWindow } = await import('../lib/guard.ts');
+  assert.equal(await needsRecentWindow("SELECT count(*) FROM sys WHERE day = DATE '2026-01-01'"), false);
+  assert.equal(await needsRecentWindow('WITH x AS (SELECT * FROM repos) SELECT * FROM x JOIN configured_machines USING (machine_id)'), false);
+  assert.equal(await needsRecentWindow('SELECT * FROM latest_sys'), true);
+  assert.equal(await needsRecentWindow('SELECT * FROM sys WHERE machine_id IN (SELECT machine_id FROM v1.machines)'), true);
+  assert.equal(await needsRecentWindow('SELECT * FROM sys_recent'), true);
+  assert.equal(await needsRecentWindow('SELEC nonsense'), true);
+  // Same answers either way, and the JSON envelope's staleness is always real.
+  const viaSource = JSON.parse(q('SELECT count(*) AS n FROM sys', '--format', 'json').stdout);
+  assert.ok(viaSource.data.rows[0].n > 0);
+  assert.equal(typeof viaSource.staleness.sys, 'number');
+  assert.match(q('SELECT count(*) AS n FROM sys').stdout, new RegExp(`\\| ${viaSource.data.rows[0].n} \\|`));
+});

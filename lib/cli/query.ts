@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { defineCommand } from 'citty';
 import { UsageError } from '../errors.ts';
-import { assertReadOnly } from '../guard.ts';
+import { assertReadOnly, needsRecentWindow } from '../guard.ts';
 import { csv, envelope, mdTable, terminalTable } from '../render.ts';
 import { reportContext } from '../report.ts';
 import { asOfArg, checkArgs, configArg, loadCliConfig, open, parseAsOf, print, printJson } from './common.ts';
@@ -24,7 +24,9 @@ export default defineCommand({
     const timeoutS = ctx.args.timeout === undefined ? 60 : Number(ctx.args.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${ctx.args.timeout}"`);
     const asOf = parseAsOf(ctx.args['as-of']);
-    const session = await open(loadCliConfig(ctx.args), { now: asOf });
+    // The JSON envelope's staleness comes from the recent window too.
+    const loadRecent = ctx.args.format === 'json' || await needsRecentWindow(sql);
+    const session = await open(loadCliConfig(ctx.args), { now: asOf, loadRecent });
     try {
       await assertReadOnly(session, sql);
       const timer = setTimeout(() => session.interrupt(), timeoutS * 1000);

@@ -60,8 +60,8 @@ export interface RobotEnvelope {
   warnings: string[];
 }
 
-export function envelope(name: string, data: unknown, staleness: Record<string, number | null>, warnings: string[], generatedAt = new Date()): RobotEnvelope {
-  return { schema_version: `vc.${name}.v1`, generated_at: generatedAt.toISOString(), data, staleness, warnings };
+export function envelope(name: string, data: unknown, staleness: Record<string, number | null>, warnings: string[]): RobotEnvelope {
+  return { schema_version: `vc.${name}.v1`, generated_at: new Date().toISOString(), data, staleness, warnings };
 }
 
 /** Bytes as "1.5 GiB", for Markdown only (JSON keeps raw numbers). */

@@ -11,6 +11,7 @@ export const COLLECTORS = {
   sys: { description: 'load, CPU, memory, swap, filesystems, uptime, top processes, OOM kills, inotify', intervalSeconds: 120, timeoutSeconds: 30 },
   repos: { description: 'git repositories under the configured roots: branch, dirty, untracked, ahead/behind, stash, last commit', intervalSeconds: 600, timeoutSeconds: 60 },
   agents: { description: 'tmux sessions and panes, running coding agents with cwd, CPU, memory, age and pane', intervalSeconds: 120, timeoutSeconds: 30 },
+  tools: { description: 'which upstream tools each machine has (command -v), cached for a day', intervalSeconds: 86400, timeoutSeconds: 20 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

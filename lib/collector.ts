@@ -2,12 +2,16 @@
 // machine, validates what it produced, appends it and records the run in `collector_runs`.
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
-import { describeIssues, findMachine, loadConfig, timeoutSeconds, type Config, type Machine } from './config.ts';
+import { describeIssues, findMachine, loadConfig, machineCollectors, timeoutSeconds, type Config, type Machine } from './config.ts';
 import type { CollectorName } from './catalog.ts';
 import { storable, MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
 import { appendEnvelopes, loadCursor, saveCursor } from './store.ts';
+import { mapLimit } from './pool.ts';
+import { withMachineSlot } from './slots.ts';
+import { sanitize } from './render.ts';
+import { sshFailure } from './ssh.ts';
 import { targetFor, type Target } from './target.ts';
 
 export interface Item {
@@ -46,7 +50,8 @@ export interface CollectorDef {
   collect(ctx: CollectContext): Promise<CollectOutput>;
 }
 
-export type RunStatus = 'ok' | 'error' | 'timeout' | 'killed';
+/** `unreachable`: ssh could not reach the machine (down, key refused, ...), so nothing ran there. */
+export type RunStatus = 'ok' | 'error' | 'timeout' | 'killed' | 'unreachable';
 
 /** The `data` of a `collector_runs` line. */
 export interface RunRecord {
@@ -80,6 +85,26 @@ export interface RunOutcome extends RunRecord {
   machine_id: string;
 }
 
+/**
+ * Records a run that never got to collect (no slot, machine unreachable, process killed) and
+ * returns its outcome. If even the record cannot be stored, the outcome says so.
+ */
+export function recordFailedRun(dataDir: string, machineId: string, source: string, runId: string, started: Date,
+  status: RunStatus, error: string): RunOutcome {
+  const ended = new Date();
+  const record: RunRecord = {
+    source, started_at: started.toISOString(), ended_at: ended.toISOString(), duration_ms: ended.getTime() - started.getTime(),
+    bytes: 0, rows: 0, status, error, warnings: [], cursor: null,
+  };
+  const outcome: RunOutcome = { ...record, run_id: runId, machine_id: machineId };
+  try {
+    appendEnvelopes(dataDir, [runEnvelope(machineId, runId, record)]);
+  } catch (err) {
+    outcome.error = `${error}; and the run could not be recorded: ${errorMessage(err)}`;
+  }
+  return outcome;
+}
+
 /** Runs one collector for one machine and records the run. Never throws for source trouble. */
 export async function runCollector(def: CollectorDef, opts: {
   config: Config; dataDir: string; machine: Machine; runId?: string;
@@ -94,7 +119,7 @@ export async function runCollector(def: CollectorDef, opts: {
   let error: string | null = null;
   let cursor: unknown = null;
   try {
-    const target = targetFor(opts.machine);
+    const target = targetFor(opts.machine, opts.config);
     const ctx: CollectContext = {
       machine: opts.machine, target, config: opts.config, runId, limits,
       cursor: loadCursor(opts.dataDir, opts.machine.id, def.name),
@@ -102,6 +127,12 @@ export async function runCollector(def: CollectorDef, opts: {
       async run(what, script) {
         const r = await target.runScript(script, limits);
         bytes += r.bytes;
+        // ssh's own failure (exit 255): the machine was not reached, in ssh's words.
+        const unreachable = target.describe.startsWith('ssh') ? sshFailure(r) : null;
+        if (unreachable) {
+          status = 'unreachable';
+          throw new Error(`machine unreachable: ${sanitize(unreachable)}`);
+        }
         const failure = execFailure(`${what} on ${target.describe}`, r, limits);
         if (failure) {
           if (r.timedOut) status = 'timeout';
@@ -149,24 +180,57 @@ export async function runCollector(def: CollectorDef, opts: {
 }
 
 /**
- * Entry point of a standalone collector script: `tsx collect/<name>.ts [--machine ID] [--run-id R]
- * [--config FILE]`. Prints the run outcome as one JSON line; exits 0 on success, 1 on a failed run,
- * 2 on bad usage.
+ * Runs one collector for several machines: at most `machines_in_flight` at once, and each inside
+ * one of its machine's slots (at most `collectors_per_machine` collectors per machine across all
+ * processes). Every outcome is recorded; `onOutcome` sees each as it ends.
+ */
+export async function runForMachines(def: CollectorDef, opts: {
+  config: Config; dataDir: string; machines: Array<{ machine: Machine; runId?: string }>; onOutcome?: (o: RunOutcome) => void;
+}): Promise<RunOutcome[]> {
+  const { config, dataDir } = opts;
+  const waitMs = timeoutSeconds(config, def.name) * 1000;
+  return mapLimit(opts.machines, config.collect.machines_in_flight, async ({ machine, runId }) => {
+    let outcome: RunOutcome;
+    try {
+      outcome = await withMachineSlot(dataDir, machine.id, config.collect.collectors_per_machine, waitMs,
+        () => runCollector(def, { config, dataDir, machine, runId }));
+    } catch (err) {
+      // No slot came free: still one recorded, failed run for this machine.
+      outcome = recordFailedRun(dataDir, machine.id, def.name, runId ?? newRunId(), new Date(), 'error', errorMessage(err));
+    }
+    opts.onOutcome?.(outcome);
+    return outcome;
+  });
+}
+
+/**
+ * Entry point of a standalone collector script: `tsx collect/<name>.ts [--machine ID [--run-id R]]...
+ * [--config FILE]`. Without --machine, every configured machine this collector runs on. Prints one
+ * JSON line per run as it ends; exits 0 if every run succeeded, 1 if one failed, 2 on bad usage.
  */
 export async function collectorMain(def: CollectorDef, argv = process.argv.slice(2)): Promise<never> {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { machine: { type: 'string' }, 'run-id': { type: 'string' }, config: { type: 'string' } },
+      options: {
+        machine: { type: 'string', multiple: true },
+        'run-id': { type: 'string', multiple: true },
+        config: { type: 'string' },
+      },
       strict: true,
     });
     const { config, dataDir } = loadConfig(values.config);
-    const machine = values.machine ? findMachine(config, values.machine) : config.machines[0]!;
-    const runId = values['run-id'];
-    if (runId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(runId)) throw new UsageError(`--run-id "${runId}" must be 1-64 plain characters`);
-    const outcome = await runCollector(def, { config, dataDir, machine, runId });
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-    process.exit(outcome.status === 'ok' ? 0 : 1);
+    const ids = values.machine ?? [];
+    const runIds = values['run-id'] ?? [];
+    if (runIds.length && runIds.length !== ids.length) throw new UsageError('give one --run-id per --machine, in the same order');
+    for (const r of runIds) if (!/^[A-Za-z0-9._-]{1,64}$/.test(r)) throw new UsageError(`--run-id "${r}" must be 1-64 plain characters`);
+    const machines = ids.length
+      ? ids.map((id, i) => ({ machine: findMachine(config, id), runId: runIds[i] }))
+      : config.machines.filter((m) => machineCollectors(config, m).includes(def.name)).map((machine) => ({ machine }));
+    const outcomes = await runForMachines(def, {
+      config, dataDir, machines, onOutcome: (o) => process.stdout.write(`${JSON.stringify(o)}\n`),
+    });
+    process.exit(outcomes.every((o) => o.status === 'ok') ? 0 : 1);
   } catch (err) {
     process.stderr.write(`vc collect/${def.name}: ${errorMessage(err)}\n`);
     process.exit(err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);

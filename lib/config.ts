@@ -42,24 +42,53 @@ const collectorsSchema = z.strictObject({
     ...collectorBase,
     names: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a plain program name')).min(1).default(DEFAULT_AGENT_NAMES),
   }).prefault({}),
+  tools: z.strictObject({
+    ...collectorBase,
+    /** More programs to look for, beyond the ones vc knows. */
+    extra: z.array(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'must be a plain program name')).default([]),
+  }).prefault({}),
 }).prefault({});
+
+const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);
 
 const machineSchema = z.strictObject({
   id: z.string().regex(MACHINE_ID, 'must be 1-63 letters, digits, dot, dash or underscore, starting with a letter or digit'),
   ssh: z.string().regex(SSH_TARGET, 'must be "local" or "user@host:port"').default('local'),
+  /** Private key for this machine (ssh -i). */
+  identity_file: z.string().min(1).optional(),
+  /** Jump host(s), as ssh -J takes them: [user@]host[:port][,...]. */
+  proxy_jump: z.string().regex(/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(,([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[0-9]{1,5})?)*$/,
+    'must be [user@]host[:port], comma-separated').optional(),
   tags: z.array(z.string()).default([]),
+  /** Which collectors run here (default: every enabled one) and how often, per collector. */
+  collectors: z.strictObject({
+    include: z.array(collectorName).optional(),
+    exclude: z.array(collectorName).default([]),
+    intervals: z.partialRecord(collectorName, seconds).default({}),
+  }).prefault({}),
 });
 
 export const configSchema = z.strictObject({
   data_dir: z.string().min(1).optional(),
   collect: z.strictObject({
-    concurrency: z.number().int().min(1).max(64).default(4),
+    /** Machines a collector works on at once. */
+    machines_in_flight: z.number().int().min(1).max(256).default(8),
+    /** Collectors running at once on one machine (across all collector processes). */
+    collectors_per_machine: z.number().int().min(1).max(64).default(4),
     /** Overrides every collector's own default timeout when set. */
     timeout_seconds: seconds.optional(),
     max_output_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
   }).prefault({}),
+  ssh: z.strictObject({
+    /** An ssh_config to use (ssh -F); by default ssh reads the user's own. */
+    config_file: z.string().min(1).optional(),
+    connect_timeout_seconds: seconds.default(10),
+    server_alive_interval_seconds: seconds.default(15),
+    /** How long an idle shared connection stays open for the next pass (ControlPersist). */
+    control_persist_seconds: z.number().int().min(0).default(300),
+  }).prefault({}),
   collectors: collectorsSchema,
-  machines: z.array(machineSchema).min(1).default([{ id: 'local', ssh: 'local', tags: [] }])
+  machines: z.array(machineSchema).min(1).prefault([{ id: 'local', ssh: 'local' }])
     .superRefine((machines, ctx) => {
       const seen = new Set<string>();
       machines.forEach((m, i) => {
@@ -76,8 +105,16 @@ export type Machine = Config['machines'][number];
 export const timeoutSeconds = (config: Config, name: CollectorName) =>
   config.collectors[name].timeout_seconds ?? config.collect.timeout_seconds ?? COLLECTORS[name].timeoutSeconds;
 
-export const intervalSeconds = (config: Config, name: CollectorName) =>
-  config.collectors[name].interval_seconds ?? COLLECTORS[name].intervalSeconds;
+/** How often a collector runs: the machine's own setting, else the collector's, else its default. */
+export const intervalSeconds = (config: Config, name: CollectorName, machine?: Machine) =>
+  machine?.collectors.intervals[name] ?? config.collectors[name].interval_seconds ?? COLLECTORS[name].intervalSeconds;
+
+/** The collectors that run on a machine: enabled ones, narrowed by its include and exclude lists. */
+export function machineCollectors(config: Config, machine: Machine): CollectorName[] {
+  return COLLECTOR_NAMES.filter((n) => config.collectors[n].enabled
+    && (machine.collectors.include === undefined || machine.collectors.include.includes(n))
+    && !machine.collectors.exclude.includes(n));
+}
 
 /** Expected interval of every enabled collector, as the SQL's source_intervals wants it. */
 export const enabledIntervals = (config: Config): Record<string, number> =>

@@ -25,7 +25,11 @@ export interface SessionOptions {
   /** The moment the views answer for; defaults to now. */
   now?: Date;
   /** Configured machines, so "never collected" is visible; `collectable` false for a demo's. */
-  machines?: ReadonlyArray<{ id: string; ssh: string; tags: readonly string[]; collectable: boolean }>;
+  machines?: ReadonlyArray<{
+    id: string; ssh: string; tags: readonly string[]; collectable: boolean;
+    /** The collectors that run there, and how often. */
+    collectors: ReadonlyArray<{ source: string; interval_s: number }>;
+  }>;
   /** Expected collection interval per source, in seconds. */
   intervals?: Readonly<Record<string, number>>;
   /** Load the *_recent tables (default true); `vc views` needs only the definitions. */
@@ -168,8 +172,10 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
   }
   const machines = opts.machines ?? [];
   settings.push(`SET VARIABLE vc_machines = ${machines.length
-    ? `[${machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], 'collectable': ${m.collectable}}`).join(', ')}]`
-    : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN)[]`}`);
+    ? `[${machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], `
+      + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
+      + `::STRUCT(source VARCHAR, interval_s INTEGER)[]}`).join(', ')}]`
+    : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]`}`);
   const intervals = Object.entries(opts.intervals ?? {});
   settings.push(`SET VARIABLE vc_intervals = ${intervals.length
     ? `MAP {${intervals.map(([k, v]) => `${sqlString(k)}: ${Math.round(v)}`).join(', ')}}`

@@ -49,6 +49,8 @@ export function sectionScript(parts: ReadonlyArray<readonly [name: string, snipp
 /** The text of a section, or an error naming it when the script never reached it. */
 export function sectionText(sections: Map<string, Section>, name: string): string {
   const s = sections.get(name);
-  if (!s) throw new Error(`the output has no "${name}" section (the script did not get that far)`);
-  return s.text;
+  if (s) return s.text;
+  throw new Error(sections.size === 0
+    ? 'the output holds none of the script\'s sections: the machine did not run vc\'s script (a forced command, or a shell printing something else)'
+    : `the output has no "${name}" section (the script did not get that far)`);
 }

@@ -3,27 +3,11 @@
 // is cut before the next append; cursors are saved only after the data they cover is durable.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { lockExclusive } from './flock.ts';
 import { cursorFile, rawFile, utcDate } from './paths.ts';
 import type { Envelope } from './envelope.ts';
 
 const LOCK_WAIT_SECONDS = 30;
-
-/**
- * Takes an exclusive flock(2) on `fd`. Node has no flock, so flock(1) is run on an inherited
- * copy of the descriptor: flock locks belong to the open file description, which the child
- * shares, so the lock stays held by this process until `fd` is closed (or the process dies,
- * which is what makes a killed writer harmless).
- */
-function lockExclusive(fd: number, file: string): void {
-  const result = spawnSync('flock', ['-x', '-w', String(LOCK_WAIT_SECONDS), '3'], {
-    stdio: ['ignore', 'ignore', 'pipe', fd],
-  });
-  if (result.error) throw new Error(`cannot lock ${file}: flock(1) failed to run: ${result.error.message}`);
-  if (result.status !== 0) {
-    throw new Error(`cannot lock ${file} within ${LOCK_WAIT_SECONDS}s: ${result.stderr.toString().trim() || `flock exit ${result.status}`}`);
-  }
-}
 
 /** If the file does not end in a newline, a writer died mid-line: cut back to the last full line. */
 function cutPartialTail(fd: number): number {
@@ -62,7 +46,7 @@ export interface AppendResult {
 function repairTail(file: string): number {
   const fd = fs.openSync(file, 'r+');
   try {
-    lockExclusive(fd, file);
+    lockExclusive(fd, file, LOCK_WAIT_SECONDS);
     return cutPartialTail(fd);
   } finally {
     fs.closeSync(fd);
@@ -96,7 +80,7 @@ export function appendToFile(file: string, lines: readonly string[]): { bytes: n
   }
   const fd = fs.openSync(file, 'a+');
   try {
-    lockExclusive(fd, file);
+    lockExclusive(fd, file, LOCK_WAIT_SECONDS);
     repairedBytes += cutPartialTail(fd);
     writeAll(fd, buf);
     fs.fsyncSync(fd);

@@ -1,24 +1,27 @@
 // Where a collector's commands run. Every collector sends one POSIX sh script to its target and
-// parses what comes back, so the same collector works on this machine and (over ssh) on others.
-import type { Machine } from './config.ts';
+// parses what comes back, so the same collector works on this machine and, over ssh, on others.
+import type { Config, Machine } from './config.ts';
 import { execArgv, type ExecOptions, type ExecResult } from './exec.ts';
+import { runOverSsh } from './ssh.ts';
 
 export interface Target {
   machineId: string;
-  /** Human-readable, for error messages: "local" or the ssh destination. */
+  /** Human-readable, for error messages: "local" or "ssh user@host:port". */
   describe: string;
   runScript(script: string, opts: Omit<ExecOptions, 'input'>): Promise<ExecResult>;
 }
 
-export function localTarget(machineId: string): Target {
+export function targetFor(machine: Machine, config: Config): Target {
+  if (machine.ssh === 'local') {
+    return {
+      machineId: machine.id,
+      describe: 'local',
+      runScript: (script, opts) => execArgv(['sh', '-s'], { ...opts, input: script }),
+    };
+  }
   return {
-    machineId,
-    describe: 'local',
-    runScript: (script, opts) => execArgv(['sh', '-s'], { ...opts, input: script }),
+    machineId: machine.id,
+    describe: `ssh ${machine.ssh}`,
+    runScript: (script, opts) => runOverSsh(config, machine, script, opts),
   };
-}
-
-export function targetFor(machine: Machine): Target {
-  if (machine.ssh === 'local') return localTarget(machine.id);
-  throw new Error(`machine "${machine.id}" is remote (${machine.ssh}); remote collection over ssh is not available in this version of vc`);
 }

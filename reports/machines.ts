@@ -13,7 +13,8 @@ const report: ReportDef = {
     const machines = ((data.machines as Row[]) ?? []).map((m) => ({
       machine: m.machine_id,
       health: m.severity === null ? '' : `${m.severity} ${m.score}`,
-      seen: m.last_ok_age_s === null ? 'never' : `${humanAge(m.last_ok_age_s)} ago`,
+      seen: (m.last_ok_age_s === null ? 'never' : `${humanAge(m.last_ok_age_s)} ago`)
+        + (m.reachability === 'unreachable' ? ` (unreachable: ${m.unreachable_reason})` : ''),
       load: m.load5 === null ? '' : `${m.load1}/${m.load5}/${m.load15} on ${m.cpu_count}`,
       cpu: m.cpu_util === null ? '' : pctText(Math.round(Number(m.cpu_util) * 100)),
       'mem free': m.mem_total_bytes === null ? '' : `${humanBytes(m.mem_available_bytes)} of ${humanBytes(m.mem_total_bytes)}`,

@@ -36,8 +36,8 @@ CREATE MACRO human_age(s) AS CASE
 
 -- Configured machines (from vc.toml; the local machine when there is none; a demo's machines).
 CREATE VIEW configured_machines AS
-SELECT m.machine_id, m.ssh, m.tags, m.collectable FROM (SELECT unnest(getvariable('vc_machines')) AS m);
-COMMENT ON VIEW configured_machines IS 'Machines listed in vc.toml (or the implicit local machine, or a demo fleet''s): id, ssh target, tags, whether vc collect can reach it';
+SELECT m.machine_id, m.ssh, m.tags, m.collectable, m.collectors FROM (SELECT unnest(getvariable('vc_machines')) AS m);
+COMMENT ON VIEW configured_machines IS 'Machines listed in vc.toml (or the implicit local machine, or a demo fleet''s): id, ssh target, tags, whether vc collect can reach it, and the collectors it runs with their intervals';
 
 -- Expected collection interval per source (seconds), from each collector's settings.
 CREATE VIEW source_intervals AS

@@ -7,11 +7,12 @@ import { repoRoot } from '../lib/paths.ts';
 import { agentsCollector } from '../lib/sources/agents.ts';
 import { reposCollector } from '../lib/sources/repos.ts';
 import { sysCollector } from '../lib/sources/sys.ts';
+import { toolsCollector } from '../lib/sources/tools.ts';
 
 test('the catalog, the collector scripts, the collector code and the SQL name the same sources', () => {
   const scripts = fs.readdirSync(path.join(repoRoot, 'collect')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
   assert.deepEqual(scripts, [...COLLECTOR_NAMES].sort());
-  assert.deepEqual([sysCollector, reposCollector, agentsCollector].map((d) => d.name).sort(), [...COLLECTOR_NAMES].sort());
+  assert.deepEqual([sysCollector, reposCollector, agentsCollector, toolsCollector].map((d) => d.name).sort(), [...COLLECTOR_NAMES].sort());
   const sql = fs.readdirSync(path.join(repoRoot, 'sql')).filter((f) => f.endsWith('.sql'))
     .map((f) => fs.readFileSync(path.join(repoRoot, 'sql', f), 'utf8')).join('\n');
   for (const source of SOURCES) {
@@ -25,6 +26,7 @@ test('the SQL reads every field a collector stores, with a matching type', () =>
   const sqlText = (file: string) => fs.readFileSync(path.join(repoRoot, 'sql', file), 'utf8');
   const cases = [
     ['10_sys.sql', sysCollector.schema], ['11_repos.sql', reposCollector.schema], ['12_agents.sql', agentsCollector.schema],
+    ['14_tools.sql', toolsCollector.schema],
   ] as const;
   for (const [file, schema] of cases) {
     const struct = /data: 'STRUCT\(([\s\S]*?)\)'\n/.exec(sqlText(file))![1]!;

@@ -14,8 +14,10 @@ function withConfig(text: string) {
 
 test('no config: one local machine and the defaults', () => {
   const c = validateConfig({}, 'test');
-  assert.deepEqual(c.machines, [{ id: 'local', ssh: 'local', tags: [] }]);
-  assert.equal(c.collect.concurrency, 4);
+  assert.deepEqual(c.machines, [{ id: 'local', ssh: 'local', tags: [], collectors: { exclude: [], intervals: {} } }]);
+  assert.equal(c.collect.machines_in_flight, 8);
+  assert.equal(c.collect.collectors_per_machine, 4);
+  assert.equal(c.ssh.connect_timeout_seconds, 10);
   assert.equal(c.collectors.repos.max_depth, 4);
   assert.deepEqual(c.collectors.repos.roots, ['~']);
   assert.ok(c.collectors.agents.names.includes('claude'));
@@ -23,7 +25,9 @@ test('no config: one local machine and the defaults', () => {
 
 test('every bad key is named with what is wrong, and the CLI exits 2', () => {
   const bad = [
-    ['[collect]\nconcurrency = "four"\n', /collect\.concurrency: Invalid input: expected number, received string/],
+    ['[collect]\nmachines_in_flight = "four"\n', /collect\.machines_in_flight: Invalid input: expected number, received string/],
+    ['[[machines]]\nid = "w"\nssh = "u@h"\ncollectors = { exclude = ["sys", "nope"] }\n', /machines\[0\]\.collectors\.exclude\[1\]: Invalid option: expected one of "sys"\|"repos"\|"agents"\|"tools"/],
+    ['[[machines]]\nid = "w"\nssh = "u@h"\nproxy_jump = "-oProxyCommand=x"\n', /machines\[0\]\.proxy_jump: must be \[user@\]host\[:port\]/],
     ['[collectors.repos]\nmax_depth = 99\n', /collectors\.repos\.max_depth: .*<=12/],
     ['[collectors.sys]\nintervall_seconds = 60\n', /collectors\.sys: Unrecognized key: "intervall_seconds"/],
     ['bogus = 1\n', /\(top level\): Unrecognized key: "bogus"/],
@@ -80,7 +84,7 @@ test('an unknown machine or collector is bad usage naming the choices', () => {
   assert.match(m.stderr, /unknown machine "nope"; configured: main/);
   const s = vc(['collect', '--source', 'nope'], env);
   assert.equal(s.code, 2);
-  assert.match(s.stderr, /unknown collector "nope"; collectors: sys, repos, agents/);
+  assert.match(s.stderr, /unknown collector "nope"; collectors: sys, repos, agents, tools/);
 });
 
 /** Runs fn with process.env temporarily changed (undefined deletes a variable). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { agentsSchema } from '../lib/sources/agents.ts';
 import { reposSchema } from '../lib/sources/repos.ts';
 import { sysSchema } from '../lib/sources/sys.ts';
+import { toolsSchema } from '../lib/sources/tools.ts';
 import { tmpDir, vc, withNulls } from './helpers.ts';
 
 const END = '2026-11-20T12:00:00Z';
@@ -38,7 +39,7 @@ test('the same arguments write the same fleet, byte for byte; another seed diffe
   const c = demo(['--seed', '2']);
   for (const x of [a, b, c]) assert.equal(x.r.code, 0, x.r.stderr);
   const sa = snapshot(a.env.VC_DATA_DIR);
-  assert.ok(Object.keys(sa).length >= 12, 'sys, repos, agents and collector_runs for 3 machines');
+  assert.ok(Object.keys(sa).length >= 15, 'sys, repos, agents, tools and collector_runs for 3 machines');
   assert.deepEqual(snapshot(b.env.VC_DATA_DIR), sa);
   assert.notDeepEqual(snapshot(c.env.VC_DATA_DIR), sa);
   assert.match(a.r.stdout, /synthetic fleet of 3 machines over 1 days/);
@@ -46,9 +47,9 @@ test('the same arguments write the same fleet, byte for byte; another seed diffe
 
 test('every demo line is what the real collectors store: the envelope and data pass their schemas', () => {
   const { env } = demo();
-  const schemas = { sys: sysSchema, repos: reposSchema, agents: agentsSchema } as const;
+  const schemas = { sys: sysSchema, repos: reposSchema, agents: agentsSchema, tools: toolsSchema } as const;
   let checked = 0;
-  for (const source of ['sys', 'repos', 'agents', 'collector_runs']) {
+  for (const source of ['sys', 'repos', 'agents', 'tools', 'collector_runs']) {
     const dir = path.join(env.VC_DATA_DIR, 'raw', source);
     for (const m of fs.readdirSync(dir)) {
       for (const f of fs.readdirSync(path.join(dir, m))) {

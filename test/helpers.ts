@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { repoRoot } from '../lib/paths.ts';
 
 /** A fresh temp dir, removed when the test process exits. */
@@ -49,7 +49,26 @@ export function readRaw(dataDir: string, source: string, machineId: string): Arr
  */
 export function withNulls(schema: z.ZodObject | { options: readonly z.ZodObject[] }, item: Record<string, any>): Record<string, any> {
   const shapes = 'options' in schema ? schema.options.map((o) => o.shape) : [schema.shape];
-  return { ...Object.fromEntries(shapes.flatMap((s) => Object.keys(s)).map((k) => [k, null])), ...item };
+  const out: Record<string, any> = { ...Object.fromEntries(shapes.flatMap((s) => Object.keys(s)).map((k) => [k, null])), ...item };
+  // Null keys are dropped at every depth (objects inside lists too): restore those as well.
+  for (const shape of shapes) {
+    for (const [k, field] of Object.entries(shape)) {
+      const inner = unwrap(field as z.ZodType);
+      if (inner instanceof z.ZodObject && out[k] && typeof out[k] === 'object') out[k] = withNulls(inner, out[k]);
+      if (inner instanceof z.ZodArray && Array.isArray(out[k])) {
+        const el = unwrap(inner.element as z.ZodType);
+        if (el instanceof z.ZodObject) out[k] = out[k].map((e: Record<string, any>) => (e && typeof e === 'object' ? withNulls(el, e) : e));
+      }
+    }
+  }
+  return out;
+}
+
+/** The schema inside nullable/optional/default wrappers. */
+function unwrap(t: z.ZodType): z.ZodType {
+  let cur: z.ZodType = t;
+  while (cur instanceof z.ZodNullable || cur instanceof z.ZodOptional || cur instanceof z.ZodDefault) cur = cur.unwrap() as z.ZodType;
+  return cur;
 }
 
 /** Writes an executable script (a fake upstream program) into dir and returns its path. */

@@ -29,13 +29,13 @@ test('every report prints the robot envelope with --json and Markdown with --md'
     assert.deepEqual(Object.keys(env), ['schema_version', 'generated_at', 'data', 'staleness', 'warnings']);
     assert.equal(env.schema_version, `vc.${name}.v1`);
     assert.ok(Math.abs(Date.parse(env.generated_at) - Date.now()) < 60_000);
-    assert.deepEqual(Object.keys(env.staleness).sort(), ['agents', 'repos', 'sys']);
+    assert.deepEqual(Object.keys(env.staleness).sort(), ['agents', 'repos', 'sys', 'tools']);
     for (const v of Object.values(env.staleness)) assert.equal(typeof v, 'number');
     assert.deepEqual(env.warnings, []);
     const md = vc(['report', name, '--md'], demoEnv);
     assert.equal(md.code, 0, md.stderr);
     assert.match(md.stdout, new RegExp(`^# vc ${name} · \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\n`));
-    assert.match(md.stdout, /\nData age: agents \d+[sm] · repos \d+[sm] · sys \d+[sm]\n/);
+    assert.match(md.stdout, /\nData age: agents \d+[sm] · repos \d+[sm] · sys \d+[sm] · tools \d+[smhd]+\n/);
   }
   assert.equal(vc(['report', 'triage', '--md', '--json'], demoEnv).code, 2);
   const unknown = vc(['report', 'nope'], demoEnv);
@@ -130,7 +130,7 @@ test('on an empty data dir triage collects this machine first, says so on stderr
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /no data in .* yet: collecting this machine first/);
   assert.match(r.stdout, /^# vc triage/);
-  assert.match(r.stdout, /Warning: no data was stored yet, so vc collected the local machine first \(3 of 3 collectors ok\)/);
+  assert.match(r.stdout, /Warning: no data was stored yet, so vc collected the local machine first \(4 of 4 collectors ok\)/);
 
   // Cross-check what was stored against the machine itself.
   const machine = json('machines', env).data.machines[0];

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { readRaw, tmpDir, vc, writeExecutable } from './helpers.ts';
 
 const base = fs.realpathSync(tmpDir('vc-runner-'));
-const SOURCES = ['sys', 'repos', 'agents'];
+const SOURCES = ['sys', 'repos', 'agents', 'tools'];
 
 interface Env {
   root: string;
@@ -76,7 +76,7 @@ exec /usr/bin/flock "$@"
 `;
 
 describe('vc collect', () => {
-  test('a normal pass runs sys, repos and agents, each as its own process, and records one ok run each', () => {
+  test('a normal pass runs sys, repos, agents and tools, each as its own process, and records one ok run each', () => {
     const e = setup();
     const log = path.join(e.root, 'flock.log');
     writeExecutable(e.bin, 'flock', flockWrapper(log));
@@ -112,7 +112,7 @@ describe('vc collect', () => {
       assert.equal(new Set(mine.map((c) => c.pid)).size, 1);
       return mine[0]!.pid;
     });
-    assert.equal(new Set(pids).size, 3, 'three distinct processes');
+    assert.equal(new Set(pids).size, 4, 'four distinct processes');
   });
 
   test('a collector that fails is recorded with a clear error and does not stop the others; exit 1', () => {
@@ -180,7 +180,7 @@ describe('vc collect', () => {
       const runs = bySource(e.runs());
       const sys = runs.sys!;
       assert.equal(sys.data.status, 'timeout');
-      assert.match(sys.data.error, /^collector sys killed after 12s \(collector timeout plus grace\)/);
+      assert.match(sys.data.error, /^collector sys killed after \d+s \(collector timeout plus grace\)/);
       assert.ok(sys.data.duration_ms >= 12_000 && sys.data.duration_ms < 20_000, `${sys.data.duration_ms} ms`);
       assert.ok(wall < 30_000, `vc collect took ${wall} ms`);
       const printed = JSON.parse(r.stdout).data.runs.find((o: any) => o.source === 'sys');
@@ -200,18 +200,17 @@ describe('vc collect', () => {
     }
   });
 
-  test('a job whose bookkeeping fails (its last-start note cannot be written) is recorded and does not stop the others', () => {
+  test('a job whose --due bookkeeping fails (its last-start note cannot be written) still runs, and so do the others', () => {
     const e = setup();
     // A non-empty directory where sys's last-start note goes: renaming the note onto it fails, as root too.
     fs.mkdirSync(path.join(e.data, 'state', 'last-start', 'local', 'sys.json', 'occupied'), { recursive: true });
     const r = vc(['collect', '--json'], e.env);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const runs = bySource(e.runs());
-    assert.equal(runs.sys!.data.status, 'error');
-    assert.match(runs.sys!.data.error, /sys\.json/);
+    assert.equal(runs.sys!.data.status, 'ok');
     assert.equal(runs.repos!.data.status, 'ok');
     assert.equal(runs.agents!.data.status, 'ok');
-    assert.equal(JSON.parse(r.stdout).data.runs.length, 3, 'the pass still reports all its runs');
+    assert.equal(JSON.parse(r.stdout).data.runs.length, 4, 'the pass still reports all its runs');
   });
 
   test('--source and --machine: unknown names exit 2 naming the choices, and run nothing', () => {
@@ -237,18 +236,18 @@ describe('vc collect', () => {
     const e = setup();
     const first = vc(['collect', '--due'], e.env);
     assert.equal(first.code, 0, first.stderr + first.stdout);
-    assert.equal(e.runs().length, 3);
+    assert.equal(e.runs().length, 4);
     const second = vc(['collect', '--due'], e.env);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'nothing due');
-    assert.equal(e.runs().length, 3, 'no new runs');
+    assert.equal(e.runs().length, 4, 'no new runs');
     const json = vc(['collect', '--due', '--json'], e.env);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout).data.runs, []);
     // Without --due everything runs again.
     const all = vc(['collect', '--source', 'agents'], e.env);
     assert.equal(all.code, 0, all.stderr);
-    assert.equal(e.runs().length, 4);
+    assert.equal(e.runs().length, 5);
   });
 
   /** The recorded runs of one pass, sorted by start: [source, start ms, end ms]. */
@@ -259,19 +258,19 @@ describe('vc collect', () => {
   // A sys that takes a second longer (a slow df) makes any overlap certain when runs may overlap.
   const slowDf = { df: '#!/bin/sh\nsleep 1\nexec /usr/bin/df "$@"\n' };
 
-  test('[collect] concurrency = 1: the runs do not overlap in time', () => {
-    const e = setup('[collect]\nconcurrency = 1\n', slowDf);
+  test('[collect] collectors_per_machine = 1: the runs on a machine do not overlap in time', () => {
+    const e = setup('[collect]\ncollectors_per_machine = 1\n', slowDf);
     const r = vc(['collect'], e.env);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const s = spans(e);
-    assert.equal(s.length, 3);
+    assert.equal(s.length, 4);
     for (let i = 1; i < s.length; i++) {
       assert.ok(s[i - 1]![2] <= s[i]![1], `${s[i]![0]} started before ${s[i - 1]![0]} ended: ${JSON.stringify(s)}`);
     }
   });
 
-  test('[collect] concurrency = 3 (the control): the same runs do overlap', () => {
-    const e = setup('[collect]\nconcurrency = 3\n', slowDf);
+  test('[collect] collectors_per_machine = 3 (the control): the same runs do overlap', () => {
+    const e = setup('[collect]\ncollectors_per_machine = 3\n', slowDf);
     const r = vc(['collect'], e.env);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const s = spans(e);

@@ -111,9 +111,11 @@ test('the section parser ignores a forged marker: only this run\'s nonce frames 
   assert.equal(sections.has('uptime'), false);
 });
 
-test('a missing section is an error that names it', () => {
+test('a missing section is an error that names it; output without any is not vc\'s script at all', () => {
   const script = buildSysScript();
-  assert.throws(() => parseSysOutput(script.parse('nothing useful')), /no "loadavg" section/);
+  const mark = script.script.match(/@@vc-[0-9a-f]+@@/)![0];
+  assert.throws(() => parseSysOutput(script.parse(`\n${mark} begin uptime\n1 1\n${mark} end uptime 0\n`)), /no "loadavg" section/);
+  assert.throws(() => parseSysOutput(script.parse('Welcome to the jump host!\n')), /the machine did not run vc's script/);
 });
 
 test('/proc/<pid>/stat records with spaces, parentheses and newlines in the command name', () => {

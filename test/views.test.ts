@@ -196,11 +196,14 @@ class Store {
     now?: Date; machines?: Array<string | [string, boolean]>; intervals?: Record<string, number>;
   } = {}): Promise<Session> {
     this.flush();
+    const intervals = opts.intervals ?? INTERVALS;
     const session = await openSession({
-      dataDir: this.dir, now: opts.now ?? NOW, intervals: opts.intervals ?? INTERVALS,
+      dataDir: this.dir, now: opts.now ?? NOW, intervals,
       machines: (opts.machines ?? []).map((m) => {
         const [id, collectable] = typeof m === 'string' ? [m, true] : m;
-        return { id, ssh: collectable ? 'local' : 'demo', tags: [], collectable };
+        // Each machine runs every collector given, at its default interval.
+        const collectors = Object.entries(intervals).map(([source, interval_s]) => ({ source, interval_s }));
+        return { id, ssh: collectable ? 'local' : 'demo', tags: [], collectable, collectors };
       }),
     });
     t.after(() => session.close());

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ArgsDef } from 'citty';
-import { enabledIntervals, loadConfig, type LoadedConfig } from '../config.ts';
+import { enabledIntervals, intervalSeconds, loadConfig, machineCollectors, type LoadedConfig } from '../config.ts';
 import { openSession, type Session } from '../duck.ts';
 import { UsageError } from '../errors.ts';
 import { demoMarkerFile } from '../paths.ts';
@@ -68,14 +68,22 @@ export function demoMachines(dataDir: string): string[] | null {
 
 /** Opens the views; in a demo data dir, the demo's machines stand in for the configured ones. */
 export function open(loaded: LoadedConfig, opts: { now?: Date; loadRecent?: boolean } = {}): Promise<Session> {
+  const { config } = loaded;
   const demo = demoMachines(loaded.dataDir);
+  const intervals = enabledIntervals(config);
   return openSession({
     dataDir: loaded.dataDir,
     ...opts,
     machines: demo
-      ? demo.map((id) => ({ id, ssh: 'demo', tags: ['demo'], collectable: false }))
-      : loaded.config.machines.map((m) => ({ ...m, collectable: true })),
-    intervals: enabledIntervals(loaded.config),
+      ? demo.map((id) => ({
+        id, ssh: 'demo', tags: ['demo'], collectable: false,
+        collectors: Object.entries(intervals).map(([source, interval_s]) => ({ source, interval_s })),
+      }))
+      : config.machines.map((m) => ({
+        id: m.id, ssh: m.ssh, tags: m.tags, collectable: true,
+        collectors: machineCollectors(config, m).map((source) => ({ source, interval_s: intervalSeconds(config, source, m) })),
+      })),
+    intervals,
   });
 }
 

@@ -18,6 +18,7 @@ const main = defineCommand({
     query: lazy(() => import('./query.ts')),
     views: lazy(() => import('./views.ts')),
     cron: lazy(() => import('./cron.ts')),
+    machines: lazy(() => import('./machines.ts')),
     demo: lazy(() => import('./demo.ts')),
   },
 });

@@ -13,6 +13,8 @@ WITH from_data AS (
   SELECT machine_id, 'repos', arg_max(run_id, collected_at), max(collected_at) FROM repos_recent GROUP BY machine_id
   UNION ALL
   SELECT machine_id, 'agents', arg_max(run_id, collected_at), max(collected_at) FROM agents_recent GROUP BY machine_id
+  UNION ALL
+  SELECT machine_id, 'tools', arg_max(run_id, collected_at), max(collected_at) FROM tools_recent GROUP BY machine_id
 ), from_runs AS (
   SELECT machine_id, source, arg_max(run_id, ended_at) AS run_id, arg_max(started_at, ended_at) AS started_at, max(ended_at) AS ended_at
   FROM collector_runs_recent WHERE status = 'ok' GROUP BY machine_id, source
@@ -24,14 +26,35 @@ FROM from_data d FULL JOIN from_runs r ON d.machine_id = r.machine_id AND d.sour
 COMMENT ON VIEW v1.last_ok_runs IS 'Run id and end time of the last successful run per machine and source (from collector_runs, or from the stored rows when the run is older than the window)';
 
 CREATE VIEW v1.machines AS
-WITH runs AS (SELECT machine_id, max(ended_at) AS last_run_at FROM collector_runs_recent GROUP BY machine_id),
+WITH runs AS (
+  SELECT machine_id, max(ended_at) AS last_run_at,
+    -- Unreachable now: the newest run found the machine unreachable; since when: the first such
+    -- run after the last run that reached it.
+    arg_max(status, ended_at) = 'unreachable' AS unreachable_now,
+    arg_max(error, ended_at) FILTER (WHERE status = 'unreachable') AS unreachable_error,
+    max(ended_at) FILTER (WHERE status <> 'unreachable') AS last_reached_at
+  FROM collector_runs_recent GROUP BY machine_id
+), since AS (
+  SELECT r.machine_id, min(c.started_at) AS unreachable_since
+  FROM runs r JOIN collector_runs_recent c ON c.machine_id = r.machine_id AND c.status = 'unreachable'
+    AND (r.last_reached_at IS NULL OR c.ended_at > r.last_reached_at)
+  WHERE r.unreachable_now GROUP BY r.machine_id
+),
 ok AS (SELECT machine_id, max(ended_at) AS last_ok_at FROM v1.last_ok_runs GROUP BY machine_id),
-seen AS (SELECT machine_id, r.last_run_at, o.last_ok_at FROM runs r FULL JOIN ok o USING (machine_id))
+seen AS (SELECT machine_id, r.last_run_at, r.unreachable_now, r.unreachable_error, o.last_ok_at FROM runs r FULL JOIN ok o USING (machine_id))
 SELECT coalesce(c.machine_id, s.machine_id) AS machine_id, c.ssh, coalesce(c.tags, []::VARCHAR[]) AS tags,
   c.machine_id IS NOT NULL AS configured, coalesce(c.collectable, false) AS collectable,
+  CASE WHEN c.ssh = 'local' THEN 'local'
+    WHEN s.unreachable_now THEN 'unreachable'
+    WHEN s.last_run_at IS NULL THEN 'unknown'
+    ELSE 'reachable' END AS reachability,
+  CASE WHEN s.unreachable_now THEN regexp_replace(s.unreachable_error, '^machine unreachable: ', '') END AS unreachable_reason,
+  n.unreachable_since,
   s.last_run_at, s.last_ok_at, seconds_between(s.last_ok_at, vc_now()) AS last_ok_age_s
-FROM configured_machines c FULL JOIN seen s USING (machine_id);
-COMMENT ON VIEW v1.machines IS 'Every machine vc knows (configured, or seen in the data): ssh target, tags, whether vc collect can reach it, last run and last successful run';
+FROM configured_machines c
+FULL JOIN seen s USING (machine_id)
+LEFT JOIN since n USING (machine_id);
+COMMENT ON VIEW v1.machines IS 'Every machine vc knows (configured, or seen in the data): ssh target, tags, whether vc collect can reach it, reachability (local, reachable, unreachable with reason and since when, unknown), last run and last successful run';
 
 CREATE VIEW v1.latest_sys AS
 SELECT * FROM sys_recent

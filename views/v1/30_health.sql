@@ -8,19 +8,24 @@ WITH runs AS (
     arg_max(status, ended_at) AS last_status,
     arg_max(error, ended_at) AS last_error,
     count(*) FILTER (WHERE ended_at >= vc_recent_since()) AS runs_recent,
-    count(*) FILTER (WHERE ended_at >= vc_recent_since() AND status <> 'ok') AS failures_recent
+    -- Failures of the collector itself: a machine vc could not reach is not its collector's fault.
+    count(*) FILTER (WHERE ended_at >= vc_recent_since() AND status IN ('error', 'timeout', 'killed')) AS failures_recent
   FROM collector_runs_recent GROUP BY machine_id, source
+), expected AS (
+  -- A configured machine is expected to run its collectors, even before their first run.
+  SELECT machine_id, c.source, c.interval_s FROM (SELECT machine_id, unnest(collectors) AS c FROM configured_machines)
 ), keys AS (
-  -- A configured machine is expected to run every enabled collector, even before its first run.
-  SELECT c.machine_id, i.source FROM configured_machines c CROSS JOIN source_intervals i
+  SELECT machine_id, source FROM expected
   UNION SELECT machine_id, source FROM runs
   UNION SELECT machine_id, source FROM v1.last_ok_runs
 )
-SELECT k.machine_id, k.source, i.interval_s, r.last_run_at, l.ended_at AS last_ok_at, r.last_status, r.last_error,
+SELECT k.machine_id, k.source, coalesce(x.interval_s, i.interval_s) AS interval_s, r.last_run_at, l.ended_at AS last_ok_at,
+  r.last_status, r.last_error,
   coalesce(r.runs_recent, 0) AS runs_recent, coalesce(r.failures_recent, 0) AS failures_recent,
   seconds_between(l.ended_at, vc_now()) AS age_s,
-  round(seconds_between(l.ended_at, vc_now()) / i.interval_s, 1) AS age_intervals
+  round(seconds_between(l.ended_at, vc_now()) / coalesce(x.interval_s, i.interval_s), 1) AS age_intervals
 FROM keys k
+LEFT JOIN expected x USING (machine_id, source)
 LEFT JOIN runs r USING (machine_id, source)
 LEFT JOIN v1.last_ok_runs l USING (machine_id, source)
 LEFT JOIN source_intervals i USING (source);
@@ -127,10 +132,13 @@ runaway AS (
 ),
 fresh AS (
   -- One factor per machine: its stalest source, in expected intervals; never collected is crit.
-  -- The summary names every source that is late, so a silent machine reads as one item.
+  -- The summary names every source that is late, so a silent machine reads as one item, led by
+  -- why when vc could not reach it.
   SELECT f.machine_id, 'freshness' AS factor_id,
     CASE WHEN bool_or(f.last_ok_at IS NULL) THEN NULL ELSE max(f.age_intervals) END AS value,
     CASE WHEN bool_or(f.last_ok_at IS NULL) THEN 'crit' END AS severity_override,
+    CASE WHEN any_value(m.reachability) = 'unreachable'
+      THEN format('unreachable since {} ({}); ', any_value(m.unreachable_since), any_value(m.unreachable_reason)) ELSE '' END ||
     coalesce(string_agg(CASE
         WHEN f.last_ok_at IS NULL AND f.last_run_at IS NULL THEN format('{} never collected', f.source)
         WHEN f.last_ok_at IS NULL THEN format('{} never collected successfully ({})', f.source, coalesce(f.last_error, f.last_status))
@@ -138,8 +146,11 @@ fresh AS (
       END, '; ' ORDER BY f.source), 'every source is fresh') AS summary,
     to_json({sources: list({source: f.source, last_ok_at: f.last_ok_at, age_s: f.age_s, interval_s: f.interval_s,
       last_status: f.last_status, last_error: f.last_error} ORDER BY f.source),
-      late: coalesce(list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn), [])}) AS evidence
-  FROM v1.source_freshness f, (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
+      late: coalesce(list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn), []),
+      unreachable_reason: any_value(m.unreachable_reason), unreachable_since: any_value(m.unreachable_since)}) AS evidence
+  FROM v1.source_freshness f
+  CROSS JOIN (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
+  LEFT JOIN v1.machines m ON m.machine_id = f.machine_id
   WHERE f.interval_s IS NOT NULL OR f.last_ok_at IS NULL
   GROUP BY f.machine_id
 ),

@@ -22,9 +22,10 @@ SELECT
     WHEN 'inotify_watches' THEN format('{}: inotify watches at {}% of the limit', machine_id, value)
     WHEN 'inotify_instances' THEN format('{}: inotify instances at {}% of the limit', machine_id, value)
     WHEN 'runaway_process' THEN format('{}: runaway process pid {} hot for ~{} min', machine_id, subject, value::BIGINT)
-    WHEN 'freshness' THEN format('{}: {} ({})', machine_id,
-                               CASE WHEN value IS NULL THEN 'never collected' ELSE 'stale data' END,
-                               array_to_string(CAST(evidence->'late' AS VARCHAR[]), ', '))
+    WHEN 'freshness' THEN CASE
+      WHEN evidence->>'unreachable_reason' IS NOT NULL THEN format('{}: unreachable ({})', machine_id, evidence->>'unreachable_reason')
+      ELSE format('{}: {} ({})', machine_id, CASE WHEN value IS NULL THEN 'never collected' ELSE 'stale data' END,
+                  array_to_string(CAST(evidence->'late' AS VARCHAR[]), ', ')) END
     WHEN 'collector_failures' THEN format('{}: collector {} failing ({}% of runs in {} h)', machine_id, subject, value, getvariable('vc_recent_hours'))
     WHEN 'dirty_repos' THEN format('{}: {} repositories with uncommitted changes', machine_id, value::BIGINT)
     WHEN 'agent_idle' THEN format('{}: {} idle for {} min', machine_id, subject, value::BIGINT)

@@ -1,7 +1,7 @@
 -- One row per machine: the line a person scans first.
 CREATE VIEW v1.machine_overview AS
-SELECT m.machine_id, m.ssh, m.tags, m.configured, m.last_ok_at, m.last_ok_age_s,
-  h.score, h.severity, h.worst_factor, h.worst_summary, h.crit_factors, h.warn_factors,
+SELECT m.machine_id, m.ssh, m.tags, m.configured, m.reachability, m.unreachable_reason, m.unreachable_since,
+  m.last_ok_at, m.last_ok_age_s, h.score, h.severity, h.worst_factor, h.worst_summary, h.crit_factors, h.warn_factors,
   s.collected_at AS sampled_at, s.load1, s.load5, s.load15, s.cpu_count, s.cpu_util,
   s.mem_total_bytes, s.mem_available_bytes, pct(s.mem_available_bytes, s.mem_total_bytes) AS mem_available_pct,
   s.swap_total_bytes, s.swap_total_bytes - s.swap_free_bytes AS swap_used_bytes, s.uptime_s, s.process_count,
@@ -27,3 +27,17 @@ SELECT format('no {} data has been collected yet', source) AS warning
 FROM v1.source_staleness WHERE staleness_s IS NULL
 ORDER BY source;
 COMMENT ON VIEW v1.data_warnings IS 'Warnings every report carries: sources with no successful collection yet';
+
+-- The fleet's inventory: how each machine is reached, whether it answers, and what it has.
+CREATE VIEW v1.machine_inventory AS
+WITH t AS (
+  SELECT machine_id, collected_at AS tools_probed_at, hostname, kernel, arch, tools FROM tools_recent
+  QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY collected_at DESC) = 1
+)
+SELECT m.machine_id, m.ssh, m.tags, m.configured, m.reachability, m.unreachable_reason, m.unreachable_since,
+  m.last_ok_at, m.last_ok_age_s, t.hostname, t.kernel, t.arch, t.tools_probed_at,
+  seconds_between(t.tools_probed_at, vc_now()) AS tools_age_s,
+  [x.name FOR x IN t.tools IF x.path IS NOT NULL] AS tools_present,
+  [x.name FOR x IN t.tools IF x.path IS NULL] AS tools_missing
+FROM v1.machines m LEFT JOIN t USING (machine_id);
+COMMENT ON VIEW v1.machine_inventory IS 'Per machine: ssh target, tags, reachability (and why not, since when), last successful collection, host name, kernel, arch, and the tools it has or lacks as of its last probe';

@@ -1,0 +1,792 @@
+// Incremental reading of text files on a target: each run reads only the bytes appended since the
+// last one, as whole lines, in one POSIX sh script (locally or over ssh), and returns the lines
+// plus a cursor per file for the next run. Rotation (rename + new file), truncation (copytruncate,
+// rewrite in place) and deletion are detected and reported, not guessed around.
+//
+// Bytes are bytes: the script sends file contents base64- (or, without base64, od-) encoded, so
+// offsets count the file's bytes whatever it holds (multi-byte UTF-8, NULs, invalid UTF-8), and
+// nothing a file contains can break the output's framing.
+//
+// Use: const t = buildTailScript({ trees: [{ root: '~/.claude/projects', name: '*.jsonl' }], cursors });
+//      const r = await ctx.run('read session logs', t.script);
+//      const res = t.parse(r.stdout);   // res.files[].lines; save res.cursors after appending
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { sectionScript, sectionText } from './sections.ts';
+import { shQuote } from './shell.ts';
+
+/** Where reading of one file stands. */
+export interface FileCursor {
+  path: string;
+  /** Inode of the file being read (while a rotated file is finished: the old file's inode). */
+  inode: number;
+  /** The file's size when it was last looked at. */
+  size: number;
+  /** Bytes consumed so far; at a line boundary, except while an over-long line is being skipped. */
+  offset: number;
+  /** Hex of the (up to 32) bytes just before `offset`: a file rewritten in place does not match. */
+  tail?: string;
+  /** Bytes of an over-long line skipped so far (offset is inside that line until its newline). */
+  skipping?: number;
+  /** The path was rotated away and this cursor finishes the old file (found in the same directory). */
+  finishing?: boolean;
+}
+
+/** Cursors by path: what a tail-reading collector saves as its cursor. */
+export type TailCursors = Record<string, FileCursor>;
+
+/** Every regular file under `root` whose name matches `name` (find ROOT -maxdepth D -name NAME -type f). */
+export interface TailTree {
+  /** Absolute, or `~/...` (the target user's home). */
+  root: string;
+  /** A find(1) -name pattern, e.g. `*.jsonl`. */
+  name: string;
+  /** Levels below root to look (1: files directly in root); default unlimited. */
+  maxDepth?: number;
+}
+
+export interface TailLimits {
+  /** Lines longer than this (newline excluded) are skipped whole with a warning. */
+  maxLineBytes: number;
+  /** At most this many new bytes of one file per run; must exceed maxLineBytes. */
+  maxBytesPerFile: number;
+  /** At most this many new bytes of all files per run; at least maxBytesPerFile. */
+  maxBytesTotal: number;
+  /** At most this many files read per run (each costs a couple of processes on the target). */
+  maxFilesPerRun: number;
+}
+
+/**
+ * Defaults: 1 MiB lines, 2 MiB per file, 4 MiB and 500 files per run. Encoded output is ~1.35x that (base64) or
+ * ~3.1x without base64 on the target (od), well under the default 16 MiB output cap.
+ */
+export const DEFAULT_TAIL_LIMITS: TailLimits = { maxLineBytes: 1 << 20, maxBytesPerFile: 2 << 20, maxBytesTotal: 4 << 20, maxFilesPerRun: 500 };
+
+export interface TailRequest {
+  /** Files to read, absolute or `~/...`. A file that has a cursor is read anyway (see cursors). */
+  files?: readonly string[];
+  /** Directory trees whose matching files are read; files found there without a cursor are new. */
+  trees?: readonly TailTree[];
+  /** The previous run's cursors. Every file that has one is looked at (and reported deleted when gone). */
+  cursors?: TailCursors;
+  limits?: Partial<TailLimits>;
+}
+
+export interface TailLine {
+  /** The line without its newline, decoded as UTF-8 (invalid bytes become U+FFFD; NUL stays). */
+  text: string;
+  /** Inode and byte offset of the line's first byte in the file it was read from. */
+  inode: number;
+  offset: number;
+  /** The line's length in bytes, newline excluded. */
+  bytes: number;
+}
+
+export type TailEvent =
+  /** The file had no cursor: read from its start. */
+  | { type: 'new' }
+  /**
+   * The path now names another file (or none). `oldPath`: where the old file was found in the same
+   * directory (its rest is read before the new file), or null when it could not be found (its unread
+   * rest, if any, is lost).
+   */
+  | { type: 'rotated'; oldInode: number; newInode: number | null; oldPath: string | null }
+  /** Same file, but shorter than what was consumed (`shrunk`) or rewritten in place (`rewritten`): read again from 0. */
+  | { type: 'truncated'; reason: 'shrunk' | 'rewritten'; size: number; offset: number }
+  /** The path is gone (and no rotated file is left to finish): its cursor is dropped. */
+  | { type: 'deleted' }
+  /** A line over maxLineBytes was skipped whole. */
+  | { type: 'line_skipped'; inode: number; offset: number; bytes: number };
+
+export interface TailFile {
+  path: string;
+  /** Complete new lines, in file order (a rotated file's rest before the new file's lines). */
+  lines: TailLine[];
+  events: TailEvent[];
+  /** The cursor to save, or null when the file is gone (or was never there). */
+  cursor: FileCursor | null;
+  /** Bytes remain that this run did not read (a limit was reached): the next run goes on. */
+  more: boolean;
+}
+
+export interface TailResult {
+  files: TailFile[];
+  /** The complete cursor map to save once the lines are stored. */
+  cursors: TailCursors;
+  warnings: string[];
+  /** File bytes read this run (before encoding). */
+  bytes: number;
+  /** Some file, or some new file not yet looked at, has bytes left for a later run. */
+  more: boolean;
+  /** Tree roots that do not exist (or are not directories) on the target. */
+  missingRoots: string[];
+  /** Paths refused because their names hold control characters (or are not valid UTF-8). */
+  refused: number;
+}
+
+export interface TailScript {
+  script: string;
+  parse(stdout: string): TailResult;
+}
+
+const FINGERPRINT = 32;
+
+const cursorSchema = z.object({
+  path: z.string(),
+  inode: z.number().int().nonnegative(),
+  size: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  tail: z.string().regex(/^(?:[0-9a-f]{2})*$/).optional(),
+  skipping: z.number().int().nonnegative().optional(),
+  finishing: z.boolean().optional(),
+});
+
+/**
+ * Reads a saved cursor map (ctx.cursor): entries of the wrong shape are dropped, with a warning
+ * each (such a file is then read again from its start, and dedup absorbs the repeat).
+ */
+export function tailCursorsFrom(saved: unknown): { cursors: TailCursors; warnings: string[] } {
+  const cursors: TailCursors = {};
+  const warnings: string[] = [];
+  if (saved === null || saved === undefined) return { cursors, warnings };
+  if (typeof saved !== 'object' || Array.isArray(saved)) {
+    return { cursors, warnings: ['the saved tail cursor is not an object: every file is read from its start'] };
+  }
+  for (const [key, value] of Object.entries(saved)) {
+    const parsed = cursorSchema.safeParse(value);
+    if (parsed.success && parsed.data.path === key) cursors[key] = parsed.data;
+    else warnings.push(`dropped a malformed cursor for ${JSON.stringify(key)}: that file is read from its start`);
+  }
+  return { cursors, warnings };
+}
+
+/** Why a path cannot be put in a script, or null if it can. */
+function pathProblem(p: string): string | null {
+  if (!p.isWellFormed()) return 'is not valid Unicode';
+  if (/[\x00-\x1f\x7f]/.test(p)) return 'holds a control character (newline, tab, ...)';
+  if (p.includes('\ufffd')) return 'is not valid UTF-8';
+  if (!(p.startsWith('/') || p === '~' || p.startsWith('~/'))) return 'is neither absolute nor under ~/';
+  return null;
+}
+
+/** A path as one sh word: `~/x` becomes "$HOME"/'x'. */
+function shPath(p: string): string {
+  if (p === '~') return '"$HOME"';
+  if (p.startsWith('~/')) return p.length > 2 ? `"$HOME"/${shQuote(p.slice(2))}` : '"$HOME"/';
+  return shQuote(p);
+}
+
+const trimRoot = (root: string) => (root === '/' ? '/' : root.replace(/\/+$/, '') || '/');
+const joinRoot = (root: string, rel: string) => (root.endsWith('/') ? `${root}${rel}` : `${root}/${rel}`);
+/** The directory holding a path (where a rotated file is looked for). */
+const dirOf = (p: string) => (p.startsWith('~/') && !p.slice(2).includes('/') ? '~' : path.posix.dirname(p));
+
+function resolveLimits(given: Partial<TailLimits> | undefined): TailLimits {
+  const l = { ...DEFAULT_TAIL_LIMITS, ...given };
+  for (const [k, v] of Object.entries(l)) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new Error(`tail limit ${k} must be a positive integer, got ${v}`);
+  }
+  // A chunk that ends before the file does must either hold a newline or prove the line too long.
+  if (l.maxBytesPerFile <= l.maxLineBytes) throw new Error(`tail limit maxBytesPerFile (${l.maxBytesPerFile}) must exceed maxLineBytes (${l.maxLineBytes})`);
+  if (l.maxBytesTotal < l.maxBytesPerFile) throw new Error(`tail limit maxBytesTotal (${l.maxBytesTotal}) must be at least maxBytesPerFile (${l.maxBytesPerFile})`);
+  return l;
+}
+
+/**
+ * Limits whose encoded output fits in `maxOutputBytes` (the exec output cap) even in the od
+ * fallback (3 bytes and a bit per byte), keeping maxLineBytes; throws if no such limits exist.
+ */
+export function tailLimitsWithin(maxOutputBytes: number, wanted: Partial<TailLimits> = {}): TailLimits {
+  const l = { ...DEFAULT_TAIL_LIMITS, ...wanted };
+  const total = Math.min(l.maxBytesTotal, Math.floor(maxOutputBytes / 4));
+  return resolveLimits({ ...l, maxBytesTotal: total, maxBytesPerFile: Math.min(l.maxBytesPerFile, total) });
+}
+
+// The shell side. The script prints its encoding name, then ONE encoded stream (base64, or od hex
+// where base64 is missing) of records, one per line, with file bytes framed by a per-run marker:
+//   known IDX | file IDX | found TREE RELPATH   a file's record begins
+//   id INODE SIZE | missing                     what the path names now
+//   old INODE SIZE PATH | lost                  the cursor's inode found elsewhere in the directory, or not
+//   oldend | oldshort                           the old file is finished (oldshort: shorter than the offset)
+//   data cur|old FROM K N, bytes, \n END \n     K+N bytes from FROM: K already consumed (fingerprint), N new
+//   defer cur|old                               not read: the run's budget is spent
+//   refused TREE | pending N | noroot TREE      tree listing notes
+// Per file that changed: tail + head (2 processes). Unchanged known files cost none: their
+// identities come from one batched stat(1); new files under a tree get theirs from find -exec stat +.
+const PRELUDE = String.raw`
+if [ "$(printf ab | base64 2>/dev/null)" = YWI= ]; then VC_ENC=b64; else VC_ENC=hex; fi
+if [ "$(printf abc | head -c 2 2>/dev/null)" = ab ]; then VC_HC=1; else VC_HC=0; fi
+if stat -L -c '%i %s' / >/dev/null 2>&1; then VC_ST=c
+elif stat -L -f '%i %z' / >/dev/null 2>&1; then VC_ST=f
+else VC_ST=l; fi
+vc_enc() { if [ "$VC_ENC" = b64 ]; then base64; else od -An -v -tx1; fi; }
+vc_head() { if [ "$VC_HC" = 1 ]; then head -c "$1"; else dd bs=1 count="$1" 2>/dev/null; fi; }
+# vc_read FILE FROM COUNT: COUNT bytes of FILE from byte FROM
+vc_read() {
+  if [ "$2" != 0 ]; then tail -c +$(($2 + 1)) "$1" | vc_head "$3"
+  elif [ "$VC_HC" = 1 ]; then head -c "$3" "$1"
+  else dd if="$1" bs=1 count="$3"; fi
+} 2>/dev/null
+vc_stat() {
+  case $VC_ST in
+    c) stat -L -c '%i %s' "$1" ;;
+    f) stat -L -f '%i %z' "$1" ;;
+    *) vc_l=$(ls -diL "$1") && vc_s=$(wc -c < "$1") || return 1
+       vc_l=${'$'}{vc_l#"${'$'}{vc_l%%[! ]*}"}; printf '%s %s\n' "${'$'}{vc_l%% *}" $vc_s ;;
+  esac
+} 2>/dev/null
+# Batched: "INODE SIZE NAME" per existing file, in argument order; nothing in ls mode.
+vc_stats() {
+  case $VC_ST in
+    c) stat -L -c '%i %s %n' "$@" ;;
+    f) stat -L -f '%i %z %N' "$@" ;;
+  esac
+} 2>/dev/null
+# vc_id PATH: prints "id INODE SIZE" and sets VC_INO, VC_SIZE; VC_PRE, if set, is its stat already.
+vc_id() {
+  VC_INO=; VC_SIZE=
+  if [ -f "$1" ]; then
+    if [ -n "$VC_PRE" ]; then vc_o=$VC_PRE; else vc_o=$(vc_stat "$1") || vc_o=; fi
+    VC_PRE=
+    case $vc_o in
+      *[!0-9\ ]*|'') ;;
+      [0-9]*\ [0-9]*) VC_INO=${'$'}{vc_o%% *}; VC_SIZE=${'$'}{vc_o#* }; printf 'id %s\n' "$vc_o"; return 0 ;;
+    esac
+  fi
+  VC_PRE=; printf 'missing\n'; return 1
+}
+# vc_chunk cur|old FILE OFFSET SIZE: the new bytes of FILE within the budget, with the bytes just
+# before OFFSET (the fingerprint). A chunk that stops short of SIZE is longer than a line may be,
+# so it always holds a newline or proves the line too long: every read makes progress.
+vc_chunk() {
+  vc_av=$(($4 - $3)); [ "$vc_av" -lt 0 ] && vc_av=0
+  vc_n=$vc_av; [ "$vc_n" -gt "$VC_PER" ] && vc_n=$VC_PER; [ "$vc_n" -gt "$VC_LEFT" ] && vc_n=$VC_LEFT
+  VC_ALL=0
+  if { [ "$vc_n" -lt "$vc_av" ] && [ "$vc_n" -le "$VC_LINE" ]; } || { [ "$vc_n" -gt 0 ] && [ "$VC_FILES" -le 0 ]; }; then
+    printf 'defer %s\n' "$1"; return 0
+  fi
+  [ "$vc_n" = "$vc_av" ] && VC_ALL=1
+  vc_k=$3; [ "$vc_k" -gt "$VC_K" ] && vc_k=$VC_K
+  vc_from=$(($3 - vc_k))
+  printf 'data %s %s %s %s\n' "$1" "$vc_from" "$vc_k" "$vc_n"
+  if [ $((vc_k + vc_n)) -gt 0 ]; then vc_read "$2" "$vc_from" $((vc_k + vc_n)); fi
+  printf '\n%s\n' "$VC_END"
+  VC_LEFT=$((VC_LEFT - vc_n))
+  [ "$vc_n" -gt 0 ] && VC_FILES=$((VC_FILES - 1))
+  return 0
+}
+vc_fresh() { if vc_id "$1"; then vc_chunk cur "$1" 0 "$VC_SIZE"; fi; }
+# vc_known IDX PATH INODE SIZE OFFSET DIR: a file read before (SIZE: its size then).
+vc_known() {
+  printf 'known %s\n' "$1"
+  vc_has=0
+  if vc_id "$2"; then
+    if [ "$VC_INO" = "$3" ]; then
+      if [ "$VC_SIZE" -lt "$5" ]; then vc_chunk cur "$2" 0 "$VC_SIZE"
+      elif [ "$VC_SIZE" = "$4" ] && [ "$VC_SIZE" = "$5" ]; then :
+      else vc_chunk cur "$2" "$5" "$VC_SIZE"; fi
+      return 0
+    fi
+    vc_has=1; vc_nsize=$VC_SIZE
+  fi
+  # The path is gone or names another file: the old one may have been renamed in its directory.
+  vc_old=$(find "$6" -maxdepth 1 -type f -inum "$3" ! -name '*[[:cntrl:]]*' 2>/dev/null | head -n 1)
+  if [ -n "$vc_old" ] && vc_o=$(vc_stat "$vc_old") && [ "${'$'}{vc_o%% *}" = "$3" ]; then
+    vc_osize=${'$'}{vc_o#* }
+    printf 'old %s %s\n' "$vc_o" "$vc_old"
+    if [ "$vc_osize" -ge "$5" ]; then
+      vc_chunk old "$vc_old" "$5" "$vc_osize"
+      [ "$VC_ALL" = 1 ] || return 0
+      printf 'oldend\n'
+    else
+      printf 'oldshort\n'
+    fi
+  else
+    printf 'lost\n'
+  fi
+  if [ "$vc_has" = 1 ]; then vc_chunk cur "$2" 0 "$vc_nsize"; fi
+  return 0
+}
+# Known files, from fd 3 ("IDX INODE SIZE OFFSET PATH") and their batched stats on fd 4.
+vc_walk() {
+  IFS= read -r vc_sl <&4 || vc_sl=
+  while IFS= read -r vc_e <&3; do
+    vc_i=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }; vc_ino=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }
+    vc_sz=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }; vc_off=${'$'}{vc_e%% *}; vc_p=${'$'}{vc_e#* }
+    case $vc_p in '~') vc_p=$HOME ;; '~/'*) vc_p=$HOME/${'$'}{vc_p#'~/'} ;; esac
+    VC_PRE=
+    if [ -n "$vc_sl" ] && [ "${'$'}{vc_sl#* * }" = "$vc_p" ]; then
+      VC_PRE=${'$'}{vc_sl%" $vc_p"}; IFS= read -r vc_sl <&4 || vc_sl=
+    fi
+    vc_d=${'$'}{vc_p%/*}; [ -n "$vc_d" ] || vc_d=/
+    vc_known "$vc_i" "$vc_p" "$vc_ino" "$vc_sz" "$vc_off" "$vc_d"
+  done
+}
+`;
+
+/** Paths per stat(1) call: far below any ARG_MAX. */
+const STAT_BATCH = 256;
+
+interface Chunk { from: number; k: number; n: number; bytes: Buffer }
+type ChunkOrDefer = Chunk | 'defer';
+interface Rec {
+  kind: 'known' | 'file' | 'found';
+  idx: number;
+  /** For `found`: the path relative to the tree root; null if it is not valid UTF-8. */
+  rel?: string | null;
+  id?: { inode: number; size: number };
+  missing?: boolean;
+  old?: { inode: number; size: number; path: string | null };
+  lost?: boolean;
+  oldEnd?: boolean;
+  oldShort?: boolean;
+  cur?: ChunkOrDefer;
+  oldChunk?: ChunkOrDefer;
+  /** Every block it announced was terminated: the record can be trusted. */
+  complete: boolean;
+}
+
+const utf8 = (b: Buffer): string | null => {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return null;
+  }
+};
+
+/** The encoded stream back to bytes; a stream cut short (the script was killed) decodes as far as it goes. */
+function decodeStream(text: string): Buffer {
+  const nl = text.indexOf('\n');
+  const enc = (nl < 0 ? text : text.slice(0, nl)).trim();
+  const body = nl < 0 ? '' : text.slice(nl + 1);
+  if (enc === 'b64') {
+    let s = body.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new Error('the tail script\'s output is not valid base64');
+    s = s.slice(0, s.length - (s.length % 4));
+    return Buffer.from(s, 'base64');
+  }
+  if (enc === 'hex') {
+    const pairs = body.trim() === '' ? [] : body.trim().split(/\s+/);
+    if (!pairs.every((p) => /^[0-9a-f]{2}$/.test(p))) throw new Error('the tail script\'s output is not valid od output');
+    return Buffer.from(pairs.join(''), 'hex');
+  }
+  throw new Error(`the tail script's output starts with ${JSON.stringify(enc.slice(0, 40))}, not an encoding name`);
+}
+
+const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : NaN);
+
+/** Parses the decoded stream into records. Records the script did not finish are marked incomplete. */
+function parseRecords(buf: Buffer, endMark: Buffer, finished: boolean, warnings: string[]): { recs: Rec[]; notes: string[][] } {
+  const recs: Rec[] = [];
+  const notes: string[][] = [];
+  let rec: Rec | null = null;
+  let pos = 0;
+  const bad = (what: string) => {
+    if (rec) rec.complete = false;
+    warnings.push(`tail script output: ${what}`);
+  };
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0) {
+      if (rec) rec.complete = false; // a record line cut short
+      break;
+    }
+    const raw = buf.subarray(pos, nl);
+    pos = nl + 1;
+    if (raw.length === 0) continue;
+    // latin1 maps bytes 1:1, so fields can be cut out and turned back into bytes (paths).
+    const line = raw.toString('latin1');
+    const f = line.split(' ');
+    const w = f[0];
+    const rest = (n: number) => utf8(Buffer.from(f.slice(n).join(' '), 'latin1'));
+    if (w === 'known' || w === 'file') {
+      rec = { kind: w, idx: num(f[1]), complete: true };
+      recs.push(rec);
+    } else if (w === 'found') {
+      rec = { kind: 'found', idx: num(f[1]), rel: rest(2), complete: true };
+      recs.push(rec);
+    } else if (w === 'refused' || w === 'pending' || w === 'noroot') {
+      notes.push(f);
+    } else if (!rec) {
+      bad(`an unexpected line ${JSON.stringify(line.slice(0, 80))}`);
+    } else if (w === 'id') {
+      rec.id = { inode: num(f[1]), size: num(f[2]) };
+      if (Number.isNaN(rec.id.inode) || Number.isNaN(rec.id.size)) bad(`a malformed line ${JSON.stringify(line.slice(0, 80))}`);
+    } else if (w === 'missing') rec.missing = true;
+    else if (w === 'old') {
+      rec.old = { inode: num(f[1]), size: num(f[2]), path: rest(3) };
+      if (Number.isNaN(rec.old.inode) || Number.isNaN(rec.old.size)) bad(`a malformed line ${JSON.stringify(line.slice(0, 80))}`);
+    } else if (w === 'lost') rec.lost = true;
+    else if (w === 'oldend') rec.oldEnd = true;
+    else if (w === 'oldshort') rec.oldShort = true;
+    else if (w === 'defer' && (f[1] === 'cur' || f[1] === 'old')) {
+      if (f[1] === 'cur') rec.cur = 'defer'; else rec.oldChunk = 'defer';
+    } else if (w === 'data' && (f[1] === 'cur' || f[1] === 'old')) {
+      // The bytes run up to "\n<END>\n"; the newline before the marker is the script's, not the file's.
+      const end = buf.indexOf(endMark, pos);
+      if (end < 0) {
+        rec.complete = false;
+        break;
+      }
+      const bytes = buf.subarray(pos, Math.max(pos, end));
+      pos = end + endMark.length;
+      const [from, k, n] = [num(f[2]), num(f[3]), num(f[4])];
+      if ([from, k, n].some(Number.isNaN)) bad(`a malformed line ${JSON.stringify(line.slice(0, 80))}`);
+      else if (bytes.length > k + n) bad(`a block of ${bytes.length} bytes where at most ${k + n} were asked for`);
+      else if (f[1] === 'cur') rec.cur = { from, k, n, bytes };
+      else rec.oldChunk = { from, k, n, bytes };
+    } else bad(`an unexpected line ${JSON.stringify(line.slice(0, 80))}`);
+  }
+  // The script did not finish: its last record may be cut short.
+  if (!finished && rec) rec.complete = false;
+  return { recs, notes };
+}
+
+interface Reading {
+  lines: TailLine[];
+  events: TailEvent[];
+  warnings: string[];
+  label: string;
+  maxLine: number;
+}
+
+/**
+ * Splits new bytes into lines. `data` starts at `offset` in the file; `skipping` carries an
+ * over-long line in progress. A last partial line is held back (not consumed) unless it is already
+ * over the cap (then skipping starts) or the file is `finished` (then it is dropped with a warning).
+ */
+function consume(r: Reading, inode: number, offset: number, skipping: number, data: Buffer, finished: boolean):
+  { offset: number; skipping: number } {
+  let pos = 0;
+  const skipped = (start: number, bytes: number) => {
+    r.events.push({ type: 'line_skipped', inode, offset: start, bytes });
+    r.warnings.push(`${r.label}: skipped a ${bytes}-byte line at byte ${start} (over the ${r.maxLine}-byte line limit)`);
+  };
+  if (skipping > 0) {
+    const nl = data.indexOf(0x0a);
+    if (nl < 0) {
+      skipping += data.length;
+      pos = data.length;
+      if (finished) {
+        skipped(offset - (skipping - data.length), skipping);
+        skipping = 0;
+      }
+      return { offset: offset + pos, skipping };
+    }
+    skipped(offset - skipping, skipping + nl);
+    pos = nl + 1;
+    skipping = 0;
+  }
+  for (;;) {
+    const nl = data.indexOf(0x0a, pos);
+    if (nl < 0) break;
+    const len = nl - pos;
+    if (len > r.maxLine) skipped(offset + pos, len);
+    else r.lines.push({ text: data.toString('utf8', pos, nl), inode, offset: offset + pos, bytes: len });
+    pos = nl + 1;
+  }
+  const rest = data.length - pos;
+  if (rest > 0) {
+    if (finished) {
+      if (rest > r.maxLine) skipped(offset + pos, rest);
+      else r.warnings.push(`${r.label}: the rotated file ended in a ${rest}-byte line without a newline; it was not read`);
+      pos = data.length;
+    } else if (rest > r.maxLine) {
+      skipping = rest;
+      pos = data.length;
+    }
+  }
+  return { offset: offset + pos, skipping };
+}
+
+/** Hex of the up to 32 bytes before `offset`, from a chunk covering [chunk.from, ...). */
+function fingerprint(chunk: Chunk, offset: number): string {
+  const start = Math.max(0, offset - FINGERPRINT);
+  return chunk.bytes.subarray(start - chunk.from, offset - chunk.from).toString('hex');
+}
+
+/** Does the chunk's first k bytes match what the cursor consumed last? */
+function sameContent(cursor: FileCursor, chunk: Chunk): boolean {
+  if (chunk.bytes.length < chunk.k) return false;
+  if (cursor.tail === undefined || chunk.k === 0) return true;
+  return chunk.bytes.subarray(0, chunk.k).toString('hex') === cursor.tail.slice(-chunk.k * 2);
+}
+
+export function buildTailScript(req: TailRequest): TailScript {
+  const limits = resolveLimits(req.limits);
+  const cursors = req.cursors ?? {};
+  const warnings: string[] = [];
+  let refused = 0;
+  const refuse = (p: string, why: string) => {
+    refused++;
+    warnings.push(`refused the path ${JSON.stringify(p)}: it ${why}`);
+  };
+
+  // Known files: up-to-date ones first (their new lines are the freshest), backlogs after.
+  const known: FileCursor[] = [];
+  const carried: TailCursors = {};
+  for (const [key, c] of Object.entries(cursors)) {
+    const why = pathProblem(key);
+    if (why) { refuse(key, why); carried[key] = c; continue; }
+    known.push({ ...c, path: key });
+  }
+  known.sort((a, b) => Number(a.offset < a.size) - Number(b.offset < b.size) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  const fresh: string[] = [];
+  for (const p of new Set(req.files ?? [])) {
+    const why = pathProblem(p);
+    if (why) refuse(p, why);
+    else if (!(p in cursors)) fresh.push(p);
+  }
+
+  const trees: TailTree[] = [];
+  for (const t of req.trees ?? []) {
+    const why = pathProblem(t.root)
+      ?? (t.name === '' || /[\x00-\x1f\x7f]/.test(t.name) || !t.name.isWellFormed() ? 'has an empty or unusable name pattern' : null)
+      ?? (t.maxDepth !== undefined && !(Number.isSafeInteger(t.maxDepth) && t.maxDepth >= 1) ? 'has a maxDepth that is not a positive integer' : null);
+    if (why) refuse(t.root, why);
+    else trees.push({ ...t, root: trimRoot(t.root) });
+  }
+
+  const nonce = randomBytes(8).toString('hex');
+  const endMark = `@@vc-tail-${nonce}@@`;
+  const delim = `VC_EOF_${nonce}`;
+  const parts: string[] = [];
+
+  if (known.length) {
+    const stats: string[] = [];
+    for (let i = 0; i < known.length; i += STAT_BATCH) stats.push(`vc_stats ${known.slice(i, i + STAT_BATCH).map((c) => shPath(c.path)).join(' ')}`);
+    parts.push(
+      `vc_st=$(${stats.join('; ')})`,
+      `vc_walk 3<<'${delim}' 4<<${delim}_S`,
+      ...known.map((c, i) => `${i} ${c.inode} ${c.size} ${c.offset} ${c.path}`),
+      delim,
+      '$vc_st',
+      `${delim}_S`,
+    );
+  }
+  fresh.forEach((p, i) => parts.push(`printf 'file ${i}\\n'; vc_fresh ${shPath(p)}`));
+
+  if (trees.length) {
+    // List matching files (with their stat, batched, where stat can), drop the known ones (paths
+    // relative to the root, as find prints them), then read the rest as new files while the
+    // budget lasts. Output lines: "TREE ./REL<tab>INODE SIZE" (no stat in ls mode), or "TREE ?"
+    // for a path with a control character, which is never printed.
+    const taken = new Set([...known.map((c) => c.path), ...fresh]);
+    const listings = trees.map((t, i) => {
+      const prefix = t.root === '/' ? '/' : `${t.root}/`;
+      const rels = [...taken].filter((p) => p.startsWith(prefix)).map((p) => `./${p.slice(prefix.length)}`);
+      const depth = t.maxDepth !== undefined ? ` -maxdepth ${t.maxDepth}` : '';
+      const find = (action: string) => `find .${depth} -type f -name ${shQuote(t.name)} \\( -path '*[[:cntrl:]]*' -exec printf '?\\n' \\; -o ${action} \\)`;
+      return [
+        `if [ -d ${shPath(t.root)} ]; then ( cd ${shPath(t.root)} 2>/dev/null && { cat <<'${delim}'`,
+        ...rels,
+        delim,
+        `echo; case $VC_ST in c) ${find("-exec stat -L -c '%i %s %n' {} +")} ;; f) ${find("-exec stat -L -f '%i %z %N' {} +")} ;; *) ${find('-print')} ;; esac 2>/dev/null; } |`,
+        `  awk 'k == 0 { if ($0 == "") k = 1; else seen[$0] = 1; next }`,
+        `      $0 == "?" { print "${i} ?"; next }`,
+        `      { p = $0; s = ""; if (p !~ /^\\.\\//) { s = p; sub(/ \\.\\/.*$/, "", s); p = substr(p, length(s) + 2) }`,
+        `        if (!(p in seen)) print "${i} " p "\\t" s }' )`,
+        `else printf 'noroot ${i}\\n' >&5; fi`,
+      ].join('\n');
+    });
+    const roots = trees.map((t, i) => `${i}) vc_r=${shPath(t.root)} ;;`).join(' ');
+    parts.push(`{
+{
+${listings.join('\n')}
+} | sort | { vc_p=0; while IFS= read -r vc_line; do
+  vc_t=\${vc_line%% *}; vc_x=\${vc_line#* }
+  if [ "$vc_x" = '?' ]; then printf 'refused %s\\n' "$vc_t"; continue; fi
+  if [ "$VC_LEFT" -le 0 ] || [ "$VC_FILES" -le 0 ]; then vc_p=$((vc_p + 1)); continue; fi
+  case $vc_t in ${roots} *) continue ;; esac
+  vc_rel=\${vc_x%%\t*}; VC_PRE=\${vc_x#*\t}; vc_rel=\${vc_rel#./}
+  printf 'found %s %s\\n' "$vc_t" "$vc_rel"
+  vc_fresh "$vc_r/$vc_rel"
+done; printf 'pending %s\\n' "$vc_p"; }
+} 5>&1`);
+  }
+
+  const prelude = `VC_LEFT=${limits.maxBytesTotal}; VC_PER=${limits.maxBytesPerFile}; VC_LINE=${limits.maxLineBytes}; `
+    + `VC_FILES=${limits.maxFilesPerRun}; VC_K=${FINGERPRINT}; VC_END=${shQuote(endMark)}\n${PRELUDE}`;
+  const body = `printf '%s\\n' "$VC_ENC"\n{\n${parts.join('\n') || ':'}\n} | vc_enc`;
+  const sections = sectionScript([['tail', body]], prelude);
+
+  return {
+    script: sections.script,
+    parse(stdout: string): TailResult {
+      const parsed = sections.parse(stdout);
+      const text = sectionText(parsed, 'tail'); // throws a clear error when the script never got there
+      const result: TailResult = {
+        files: [], cursors: { ...carried }, warnings: [...warnings], bytes: 0, more: false, missingRoots: [], refused,
+      };
+      const finished = parsed.get('tail')!.rc !== null;
+      const { recs, notes } = parseRecords(decodeStream(text), Buffer.from(`\n${endMark}\n`), finished, result.warnings);
+
+      const handled = new Set<number>();
+      for (const rec of recs) {
+        const label = rec.kind === 'known' ? known[rec.idx]?.path : rec.kind === 'file' ? fresh[rec.idx] : trees[rec.idx]?.root;
+        if (label === undefined) {
+          result.warnings.push(`tail script output: a record for an unknown ${rec.kind} file ${rec.idx}`);
+          continue;
+        }
+        if (!rec.complete) {
+          result.warnings.push(`${label}: the script's output for it is incomplete; it is read again next run`);
+          continue;
+        }
+        if (rec.kind === 'known') {
+          const c = known[rec.idx]!;
+          if (handled.has(rec.idx)) continue;
+          handled.add(rec.idx);
+          const file = readKnown(c, rec, limits, result);
+          result.files.push(file);
+          if (file.cursor) result.cursors[c.path] = file.cursor;
+          continue;
+        }
+        let p: string;
+        if (rec.kind === 'file') p = fresh[rec.idx]!;
+        else if (typeof rec.rel !== 'string') {
+          result.refused++;
+          result.warnings.push(`refused a file under ${label}: its name is not valid UTF-8`);
+          continue;
+        } else p = joinRoot(trees[rec.idx]!.root, rec.rel);
+        if (p in result.cursors || known.some((c) => c.path === p)) continue;
+        const file = readFresh(p, rec, limits, result);
+        result.files.push(file);
+        if (file.cursor) result.cursors[p] = file.cursor;
+      }
+      // A known file the script did not get to keeps its cursor.
+      known.forEach((c, i) => {
+        if (handled.has(i)) return;
+        result.cursors[c.path] = c;
+        result.more = true;
+      });
+      for (const note of notes) {
+        const tree = trees[num(note[1])];
+        if (note[0] === 'refused') {
+          result.refused++;
+          result.warnings.push(`refused a file under ${tree?.root ?? '?'}: its path holds a control character (newline, tab, ...)`);
+        } else if (note[0] === 'pending' && num(note[1]) > 0) {
+          result.more = true;
+        } else if (note[0] === 'noroot' && tree) {
+          result.missingRoots.push(tree.root);
+        }
+      }
+      if (result.files.some((x) => x.more)) result.more = true;
+      return result;
+    },
+  };
+}
+
+/** Reads a path that had no cursor: from its start. */
+function readFresh(p: string, rec: Rec, limits: TailLimits, result: TailResult): TailFile {
+  const file: TailFile = { path: p, lines: [], events: [], cursor: null, more: false };
+  if (!rec.id || rec.missing) return file;
+  const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: p, maxLine: limits.maxLineBytes };
+  file.events.push({ type: 'new' });
+  const cursor: FileCursor = { path: p, inode: rec.id.inode, size: rec.id.size, offset: 0 };
+  readCur(cursor, rec.cur, r, result, file);
+  file.cursor = cursor;
+  return file;
+}
+
+/** Reads a chunk of the file the path names into `cursor` (updated in place). */
+function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading, result: TailResult, file: TailFile): void {
+  if (chunk === 'defer') { file.more = cursor.offset < cursor.size; return; }
+  if (!chunk) return;
+  if (chunk.from + chunk.k !== cursor.offset) {
+    r.warnings.push(`${r.label}: the script read from byte ${chunk.from + chunk.k}, not ${cursor.offset}; reading again next run`);
+    file.more = true;
+    return;
+  }
+  if (!sameContent(cursor, chunk)) {
+    file.events.push({ type: 'truncated', reason: 'rewritten', size: cursor.size, offset: cursor.offset });
+    r.warnings.push(`${r.label}: the bytes before byte ${cursor.offset} changed (rewritten in place): reading it again from its start`);
+    Object.assign(cursor, { offset: 0, tail: '', skipping: undefined });
+    delete cursor.skipping;
+    file.more = cursor.size > 0;
+    return;
+  }
+  const data = chunk.bytes.subarray(chunk.k);
+  result.bytes += data.length;
+  const next = consume(r, cursor.inode, cursor.offset, cursor.skipping ?? 0, data, false);
+  cursor.offset = next.offset;
+  if (next.skipping > 0) cursor.skipping = next.skipping; else delete cursor.skipping;
+  cursor.tail = fingerprint(chunk, cursor.offset);
+  file.more = chunk.from + chunk.k + chunk.n < cursor.size;
+}
+
+/** Reads a path that had a cursor: what changed since, and the new bytes. */
+function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, result: TailResult): TailFile {
+  const file: TailFile = { path: c.path, lines: [], events: [], cursor: null, more: false };
+  const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: c.path, maxLine: limits.maxLineBytes };
+  const cursor: FileCursor = { ...c };
+
+  if (rec.id && rec.id.inode === c.inode) {
+    if (rec.id.size < c.offset) {
+      file.events.push({ type: 'truncated', reason: 'shrunk', size: rec.id.size, offset: c.offset });
+      if (c.skipping) delete cursor.skipping;
+      Object.assign(cursor, { offset: 0, tail: '' });
+    }
+    cursor.size = rec.id.size;
+    delete cursor.finishing;
+    readCur(cursor, rec.cur, r, result, file);
+    file.cursor = cursor;
+    return file;
+  }
+
+  // The path names another file, or none.
+  const newInode = rec.id ? rec.id.inode : null;
+  let oldDone = true;
+  if (rec.old && rec.old.inode === c.inode) {
+    if (!c.finishing) file.events.push({ type: 'rotated', oldInode: c.inode, newInode, oldPath: rec.old.path });
+    const chunk = rec.oldChunk;
+    cursor.size = rec.old.size;
+    cursor.finishing = true;
+    if (rec.oldShort) {
+      r.warnings.push(`${c.path}: the rotated file ${rec.old.path ?? ''} is shorter than what was read of it; going on with the new file`);
+    } else if (chunk === 'defer' || chunk === undefined) {
+      oldDone = false;
+    } else if (chunk.from + chunk.k !== c.offset || !sameContent(c, chunk)) {
+      r.warnings.push(`${c.path}: the rotated file ${rec.old.path ?? ''} does not continue where reading stopped; its rest is not read`);
+    } else {
+      const data = chunk.bytes.subarray(chunk.k);
+      result.bytes += data.length;
+      const next = consume(r, c.inode, c.offset, c.skipping ?? 0, data, rec.oldEnd === true);
+      cursor.offset = next.offset;
+      if (next.skipping > 0) cursor.skipping = next.skipping; else delete cursor.skipping;
+      cursor.tail = fingerprint(chunk, cursor.offset);
+      oldDone = rec.oldEnd === true;
+    }
+    if (!oldDone) {
+      file.more = true;
+      file.cursor = cursor;
+      return file;
+    }
+  } else {
+    if (c.finishing) {
+      // The old file went away while it was being finished.
+      r.warnings.push(`${c.path}: the rotated file being finished is gone; its rest is not read`);
+    } else if (newInode !== null) {
+      file.events.push({ type: 'rotated', oldInode: c.inode, newInode, oldPath: null });
+      if (c.size > c.offset) r.warnings.push(`${c.path}: replaced by another file, and the old one is not in its directory: at least ${c.size - c.offset} unread bytes of it are lost`);
+    }
+  }
+
+  if (newInode === null || !rec.id) {
+    file.events.push({ type: 'deleted' });
+    return file;
+  }
+  // The new file the path names, from its start.
+  const fresh: FileCursor = { path: c.path, inode: newInode, size: rec.id.size, offset: 0 };
+  readCur(fresh, rec.cur, r, result, file);
+  if (rec.cur === undefined) file.more = fresh.size > 0;
+  file.cursor = fresh;
+  return file;
+}
+
+/** One-line summary of a run for a collector's warnings (or a log). */
+export function describeTail(res: TailResult): string {
+  const lines = res.files.reduce((n, f) => n + f.lines.length, 0);
+  return `${lines} new lines from ${res.files.filter((f) => f.lines.length).length} of ${res.files.length} files, ${res.bytes} bytes${res.more ? ', more left for the next run' : ''}`;
+}

@@ -132,3 +132,26 @@ test('/proc/<pid>/stat records with spaces, parentheses and newlines in the comm
     [77, 'two\nlines', 'S', 1, 1, 1, 120, 10],
   ]);
 });
+
+test('a machine with none of the optional tools still gets its basic probe', () => {
+  // A PATH with only the basics (as on a minimal image): no ps, find, xargs, getconf or timeout.
+  const dir = tmpDir();
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  for (const tool of ['sh', 'bash', 'cat', 'df', 'sleep', 'grep', 'sed', 'flock']) {
+    fs.symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), path.join(bin, tool));
+  }
+  const config = path.join(dir, 'vc.toml');
+  fs.writeFileSync(config, '');
+  const data = path.join(dir, 'data');
+  const r = runScript('collect/sys.ts', [], { VC_DATA_DIR: data, VC_CONFIG: config, PATH: bin });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const d = readRaw(data, 'sys', 'local')[0]!.data;
+  assert.ok(d.load5 >= 0 && d.mem_total_bytes > 0 && d.cpu_count > 0 && d.uptime_s > 0);
+  assert.ok(d.filesystems.length > 0, 'df still works');
+  assert.ok(d.top_mem.length > 0, 'processes come from /proc');
+  // Without ps there are no command lines: the kernel's command name stands in, in brackets.
+  assert.ok(d.top_mem.every((p: { args: string; comm: string }) => p.args === `[${p.comm}]`));
+  assert.equal(d.inotify_watches_used, 0, 'no find: nothing found to count');
+  assert.equal(readRaw(data, 'collector_runs', 'local')[0]!.data.status, 'ok');
+});

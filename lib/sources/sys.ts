@@ -78,7 +78,8 @@ export function buildSysScript() {
     ['meminfo', 'cat /proc/meminfo'],
     ['vmstat', "grep '^oom_kill ' /proc/vmstat"],
     ['inotify_limits', 'cat /proc/sys/fs/inotify/max_user_watches /proc/sys/fs/inotify/max_user_instances'],
-    ['clk', 'getconf CLK_TCK; getconf PAGESIZE'],
+    // Linux's usual values stand in where getconf is missing (a minimal image).
+    ['clk', 'getconf CLK_TCK 2>/dev/null || echo 100; getconf PAGESIZE 2>/dev/null || echo 4096'],
     ['stat1', 'cat /proc/stat'],
     ['procs1', 'cat /proc/[0-9]*/stat 2>/dev/null'],
     ['pause', 'sleep 0.5 2>/dev/null || sleep 1'],

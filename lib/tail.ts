@@ -10,6 +10,11 @@
 // Use: const t = buildTailScript({ trees: [{ root: '~/.claude/projects', name: '*.jsonl' }], cursors });
 //      const r = await ctx.run('read session logs', t.script);
 //      const res = t.parse(r.stdout);   // res.files[].lines; save res.cursors after appending
+//
+// Limits: tree listings do not follow symbolic links (find -type f). A rotated file is looked for
+// only in its own directory, by inode; once it is read to its end the new file is read instead
+// (lines a writer still adds to the old one after that are not read). A tree pattern that also
+// matches rotated names (x.log.1) makes them new files, read again from 0 (dedup absorbs that).
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
@@ -623,6 +628,7 @@ done; printf 'pending %s\\n' "$vc_p"; }
       const finished = parsed.get('tail')!.rc !== null;
       const { recs, notes } = parseRecords(decodeStream(text), Buffer.from(`\n${endMark}\n`), finished, result.warnings);
 
+      const knownPaths = new Set(known.map((c) => c.path));
       const handled = new Set<number>();
       for (const rec of recs) {
         const label = rec.kind === 'known' ? known[rec.idx]?.path : rec.kind === 'file' ? fresh[rec.idx] : trees[rec.idx]?.root;
@@ -650,7 +656,7 @@ done; printf 'pending %s\\n' "$vc_p"; }
           result.warnings.push(`refused a file under ${label}: its name is not valid UTF-8`);
           continue;
         } else p = joinRoot(trees[rec.idx]!.root, rec.rel);
-        if (p in result.cursors || known.some((c) => c.path === p)) continue;
+        if (p in result.cursors || knownPaths.has(p)) continue;
         const file = readFresh(p, rec, limits, result);
         result.files.push(file);
         if (file.cursor) result.cursors[p] = file.cursor;
@@ -702,7 +708,7 @@ function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading
   if (!sameContent(cursor, chunk)) {
     file.events.push({ type: 'truncated', reason: 'rewritten', size: cursor.size, offset: cursor.offset });
     r.warnings.push(`${r.label}: the bytes before byte ${cursor.offset} changed (rewritten in place): reading it again from its start`);
-    Object.assign(cursor, { offset: 0, tail: '', skipping: undefined });
+    Object.assign(cursor, { offset: 0, tail: '' });
     delete cursor.skipping;
     file.more = cursor.size > 0;
     return;
@@ -725,8 +731,8 @@ function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, result: TailResu
   if (rec.id && rec.id.inode === c.inode) {
     if (rec.id.size < c.offset) {
       file.events.push({ type: 'truncated', reason: 'shrunk', size: rec.id.size, offset: c.offset });
-      if (c.skipping) delete cursor.skipping;
       Object.assign(cursor, { offset: 0, tail: '' });
+      delete cursor.skipping;
     }
     cursor.size = rec.id.size;
     delete cursor.finishing;
@@ -769,7 +775,8 @@ function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, result: TailResu
       r.warnings.push(`${c.path}: the rotated file being finished is gone; its rest is not read`);
     } else if (newInode !== null) {
       file.events.push({ type: 'rotated', oldInode: c.inode, newInode, oldPath: null });
-      if (c.size > c.offset) r.warnings.push(`${c.path}: replaced by another file, and the old one is not in its directory: at least ${c.size - c.offset} unread bytes of it are lost`);
+      const known = c.size > c.offset ? ` (at least ${c.size - c.offset} bytes)` : '';
+      r.warnings.push(`${c.path}: replaced by another file, and the old one is not in its directory: whatever of it was not read yet${known} is lost`);
     }
   }
 
@@ -783,10 +790,4 @@ function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, result: TailResu
   if (rec.cur === undefined) file.more = fresh.size > 0;
   file.cursor = fresh;
   return file;
-}
-
-/** One-line summary of a run for a collector's warnings (or a log). */
-export function describeTail(res: TailResult): string {
-  const lines = res.files.reduce((n, f) => n + f.lines.length, 0);
-  return `${lines} new lines from ${res.files.filter((f) => f.lines.length).length} of ${res.files.length} files, ${res.bytes} bytes${res.more ? ', more left for the next run' : ''}`;
 }

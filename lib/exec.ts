@@ -81,15 +81,20 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
       proc.stderr.destroy();
     }, PIPE_GRACE_MS);
   };
-  const count = (chunk: Buffer) => {
+  // The raw bytes, decoded once at the end: zx decodes chunk by chunk, which breaks a multi-byte
+  // character that straddles two chunks into replacement characters.
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const collect = (into: Buffer[]) => (chunk: Buffer) => {
     bytes += chunk.length;
+    into.push(chunk);
     if (bytes > opts.maxBytes && !overflow) {
       overflow = true;
       killGroup();
     }
   };
-  proc.stdout.on('data', count);
-  proc.stderr.on('data', count);
+  proc.stdout.on('data', collect(stdout));
+  proc.stderr.on('data', collect(stderr));
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup();
@@ -102,8 +107,8 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
   return {
     code: out.exitCode,
     signal: out.signal,
-    stdout: out.stdout,
-    stderr: out.stderr,
+    stdout: Buffer.concat(stdout).toString('utf8'),
+    stderr: Buffer.concat(stderr).toString('utf8'),
     bytes,
     durationMs: Math.round(performance.now() - started),
     timedOut,

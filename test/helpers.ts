@@ -7,10 +7,13 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { repoRoot } from '../lib/paths.ts';
 
+const tmpDirs: string[] = [];
+process.on('exit', () => { for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true }); });
+
 /** A fresh temp dir, removed when the test process exits. */
 export function tmpDir(prefix = 'vc-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  tmpDirs.push(dir);
   return dir;
 }
 

@@ -127,12 +127,14 @@ export async function runCollector(def: CollectorDef, opts: {
       async run(what, script) {
         const r = await target.runScript(script, limits);
         bytes += r.bytes;
-        // ssh's own failure (exit 255): the machine was not reached, in ssh's words.
-        const unreachable = target.describe.startsWith('ssh') ? sshFailure(r) : null;
-        if (unreachable) {
+        // ssh's own failure (exit 255): the machine was not reached (in ssh's words), or the
+        // connection broke once the script ran there, which is an error of this run.
+        const ssh = target.describe.startsWith('ssh') ? sshFailure(r) : null;
+        if (ssh?.unreachable) {
           status = 'unreachable';
-          throw new Error(`machine unreachable: ${sanitize(unreachable)}`);
+          throw new Error(`machine unreachable: ${sanitize(ssh.reason)}`);
         }
+        if (ssh) throw new Error(`${what} on ${target.describe}: ${sanitize(ssh.reason)}`);
         const failure = execFailure(`${what} on ${target.describe}`, r, limits);
         if (failure) {
           if (r.timedOut) status = 'timeout';

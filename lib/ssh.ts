@@ -81,17 +81,42 @@ export function sshArgv(config: Config, machine: Machine): string[] {
   ];
 }
 
+/**
+ * What the script writes to stderr before anything else, so a failed run tells whether it got
+ * as far as the machine: a connection that drops mid-run is not a machine ssh could not reach.
+ */
+const STARTED_LINE = 'vc: the script started on this machine';
+
+export interface SshResult extends ExecResult {
+  /** The script started on the machine (its first line reached us), or output came back. */
+  reached: boolean;
+}
+
 /** Runs a POSIX sh script on the machine over ssh. Exit 255 is ssh's own failure (see sshFailure). */
-export function runOverSsh(config: Config, machine: Machine, script: string, opts: Omit<ExecOptions, 'input'>): Promise<ExecResult> {
-  return execArgv(sshArgv(config, machine), { ...opts, input: script });
+export async function runOverSsh(config: Config, machine: Machine, script: string, opts: Omit<ExecOptions, 'input'>): Promise<SshResult> {
+  const r = await execArgv(sshArgv(config, machine), { ...opts, input: `echo '${STARTED_LINE}' >&2\n${script}` });
+  const at = r.stderr.indexOf(`${STARTED_LINE}\n`);
+  const stderr = at < 0 ? r.stderr : r.stderr.slice(0, at) + r.stderr.slice(at + STARTED_LINE.length + 1);
+  return { ...r, stderr, reached: at >= 0 || r.stdout.length > 0 };
+}
+
+/** ssh's last words on stderr (what it says when it fails), without its routine warnings. */
+function sshWords(r: ExecResult): string {
+  const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Warning: Permanently added/.test(l));
+  return lines.slice(-2).join(' | ').slice(0, 300);
 }
 
 /**
- * Why ssh itself failed (exit 255), in its own words: "connect to host ... Connection refused",
- * "Permission denied (publickey)", "Host key verification failed", ... Null if ssh did not fail.
+ * A run that ended with exit 255, ssh's own failure status: either ssh never reached the machine
+ * ("connect to host ... Connection refused", "Permission denied (publickey)", ...), in its own
+ * words, or the connection broke after the script started (or the script itself exited 255).
+ * Null if the run did not end that way.
  */
-export function sshFailure(r: ExecResult): string | null {
+export function sshFailure(r: SshResult): { unreachable: boolean; reason: string } | null {
   if (r.code !== 255) return null;
-  const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Warning: Permanently added/.test(l));
-  return lines.slice(-2).join(' | ').slice(0, 300) || 'ssh failed (exit 255) without saying why';
+  if (!r.reached) return { unreachable: true, reason: sshWords(r) || 'ssh failed (exit 255) without saying why' };
+  return {
+    unreachable: false,
+    reason: `ssh exited 255 after the script started on the machine (the connection dropped, or the script exited 255), ${r.bytes} bytes in${sshWords(r) ? `: ${sshWords(r)}` : ''}`,
+  };
 }

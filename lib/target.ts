@@ -2,13 +2,16 @@
 // parses what comes back, so the same collector works on this machine and, over ssh, on others.
 import type { Config, Machine } from './config.ts';
 import { execArgv, type ExecOptions, type ExecResult } from './exec.ts';
-import { runOverSsh } from './ssh.ts';
+import { runOverSsh, type SshResult } from './ssh.ts';
+
+/** A script's result; `reached`: it got as far as starting on the machine. */
+export type ScriptResult = ExecResult & Pick<SshResult, 'reached'>;
 
 export interface Target {
   machineId: string;
   /** Human-readable, for error messages: "local" or "ssh user@host:port". */
   describe: string;
-  runScript(script: string, opts: Omit<ExecOptions, 'input'>): Promise<ExecResult>;
+  runScript(script: string, opts: Omit<ExecOptions, 'input'>): Promise<ScriptResult>;
 }
 
 export function targetFor(machine: Machine, config: Config): Target {
@@ -16,7 +19,10 @@ export function targetFor(machine: Machine, config: Config): Target {
     return {
       machineId: machine.id,
       describe: 'local',
-      runScript: (script, opts) => execArgv(['sh', '-s'], { ...opts, input: script }),
+      runScript: async (script, opts) => {
+        const r = await execArgv(['sh', '-s'], { ...opts, input: script });
+        return { ...r, reached: r.spawnError === null };
+      },
     };
   }
   return {

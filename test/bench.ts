@@ -2,16 +2,22 @@
 //   - vc report triage --md on the synthetic fleet (50 machines x 30 days), median of several runs,
 //     at noon UTC and at 03:00 UTC (when the recent window reaches into the previous day's file);
 //   - a vc query of one day's aggregate over the full sys history;
-//   - a local vc collect pass (every collector, this machine).
+//   - a local vc collect pass (every collector, this machine);
+//   - a vc collect pass over 50 machine ids pointing at a loopback sshd (test/sshd.ts; needs root),
+//     one of them dead (a listener that never speaks, so it costs its connect timeout): the pass
+//     wall time (first pass, which opens the shared connections, and the median of later ones),
+//     the same pass over the 49 live machines only, and the difference, the time lost to the dead host.
 // The fleet is built once into .bench/ with a fixed end time, so figures are comparable over time.
 // Options: --machines N --days D --runs R
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { writeFleet } from '../fixtures/fleet.ts';
 import { repoRoot } from '../lib/paths.ts';
+import { SSH_USER, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
 
 const { values } = parseArgs({
   options: { machines: { type: 'string', default: '50' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '5' } },
@@ -85,3 +91,125 @@ try {
 } finally {
   fs.rmSync(localDir, { recursive: true, force: true });
 }
+
+// ---------------------------------------------------------------------------------------------
+// A pass over 50 remote machines: 49 live ones (the loopback sshd, one shared connection each)
+// and one dead one (a TCP listener that accepts and never speaks: ssh waits its ConnectTimeout).
+// Default [collect] settings; connect timeout 10 s; sys, repos (a small readable root), agents, tools.
+
+const REMOTE_MACHINES = 50;
+const CONNECT_TIMEOUT_S = 10;
+const REMOTE_PASSES = 3;
+const REMOTE_BUDGET_MS = 30_000;
+
+interface Pass {
+  ms: number;
+  code: number | null;
+  statuses: Record<string, number>;
+  /** The dead machine's slowest run, and when each of its runs started and ended, in s into the pass. */
+  deadMs: number | null;
+  deadSpans: string;
+}
+
+/** One vc collect --json pass: wall time, exit code, run statuses, and the dead machine's slowest run. */
+function collectPass(env: NodeJS.ProcessEnv, args: string[] = []): Pass {
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  const r = spawnSync(vcBin, ['collect', '--json', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`vc collect exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  const runs = JSON.parse(r.stdout).data.runs as Array<{ machine_id: string; source: string; status: string; started_at: string; ended_at: string; duration_ms: number; error: string | null }>;
+  const statuses: Record<string, number> = {};
+  for (const o of runs) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
+  const deadRuns = runs.filter((o) => o.machine_id === 'dead');
+  const dead = deadRuns.map((o) => o.duration_ms);
+  const at = (iso: string) => ((Date.parse(iso) - wall0) / 1000).toFixed(1);
+  const deadSpans = deadRuns.map((o) => `${o.source} ${at(o.started_at)}-${at(o.ended_at)}`).join(', ');
+  const failed = runs.filter((o) => o.status !== 'ok' && o.machine_id !== 'dead');
+  if (failed.length) console.log(`  ! ${failed.length} runs on live machines failed, e.g. ${failed[0]!.machine_id}: ${failed[0]!.status} ${failed[0]!.error}`);
+  return { ms, code: r.status, statuses, deadMs: dead.length ? Math.max(...dead) : null, deadSpans };
+}
+
+const fmt = (ms: number) => `${Math.round(ms).toString().padStart(6)} ms`;
+const statusText = (p: Pass) => Object.entries(p.statuses).map(([k, v]) => `${v} ${k}`).join(', ');
+
+async function benchRemote(): Promise<void> {
+  if (!sshdAvailable()) {
+    console.log(`\nvc collect over ssh (${REMOTE_MACHINES} machines): skipped, needs root and /usr/sbin/sshd (Debian openssh-server)`);
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-ssh-'));
+  let sshd: Sshd | null = null;
+  const sockets = new Set<net.Socket>();
+  const tarpit = net.createServer((sock) => { sockets.add(sock); sock.on('error', () => {}); sock.on('close', () => sockets.delete(sock)); });
+  const run = path.join(dir, 'run'); // XDG_RUNTIME_DIR: a socket dir of our own, so the first pass opens every connection
+  const cleanup = () => {
+    // The shared connections first (each master exits on request), then whatever of ours is left.
+    const control = path.join(run, `vc-ssh-${process.getuid?.() ?? 0}`);
+    if (fs.existsSync(control)) {
+      for (const f of fs.readdirSync(control)) {
+        spawnSync('ssh', ['-F', '/dev/null', '-o', `ControlPath=${path.join(control, f)}`, '-O', 'exit', 'vc-bench'], { stdio: 'ignore', timeout: 5000 });
+      }
+    }
+    for (const s of sockets) s.destroy();
+    tarpit.close();
+    sshd?.stop();
+    sshd = null;
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => { cleanup(); process.kill(process.pid, sig); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    fs.chmodSync(dir, 0o755);
+    fs.mkdirSync(run, { mode: 0o700 });
+    sshd = await startSshd([{ name: 'ok' }]);
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+    const deadPort = (tarpit.address() as net.AddressInfo).port;
+    // repos' root: a small readable directory holding one repository, owned by the login user.
+    const roots = path.join(dir, 'roots');
+    const repo = path.join(roots, 'project');
+    fs.mkdirSync(repo, { recursive: true });
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@e', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@e' };
+    execFileSync('git', ['init', '-q', '-b', 'main', repo], { env: gitEnv });
+    fs.writeFileSync(path.join(repo, 'README'), 'bench\n');
+    execFileSync('git', ['-C', repo, 'add', 'README'], { env: gitEnv });
+    execFileSync('git', ['-C', repo, 'commit', '-q', '-m', 'bench'], { env: gitEnv });
+    execFileSync('chown', ['-R', `${SSH_USER}:`, roots]);
+    execFileSync('chmod', ['-R', 'u=rwX,go=rX', roots]);
+
+    const live = Array.from({ length: REMOTE_MACHINES - 1 }, (_, i) => `m${String(i + 1).padStart(2, '0')}`);
+    const machine = (id: string, port: number) =>
+      `[[machines]]\nid = "${id}"\nssh = "${SSH_USER}@127.0.0.1:${port}"\nidentity_file = ${JSON.stringify(sshd!.keys.ok)}\n`;
+    const conf = path.join(dir, 'vc.toml');
+    fs.writeFileSync(conf, [
+      `[ssh]\nconfig_file = ${JSON.stringify(sshd.clientConfig)}\nconnect_timeout_seconds = ${CONNECT_TIMEOUT_S}\n`,
+      `[collectors.repos]\nroots = [${JSON.stringify(roots)}]\n`,
+      ...live.map((id) => machine(id, sshd!.port)),
+      machine('dead', deadPort),
+    ].join('\n'));
+    const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, XDG_RUNTIME_DIR: run, TMUX: '', NO_COLOR: '1' };
+
+    console.log(`\nvc collect over ssh: ${REMOTE_MACHINES} machines on a loopback sshd (${live.length} live + 1 dead, connect timeout ${CONNECT_TIMEOUT_S} s), default [collect] settings, sys/repos/agents/tools; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log('  (the "remote" scripts run on this machine too: on a small box the pass is bound by its CPU)');
+    const full = Array.from({ length: REMOTE_PASSES }, () => collectPass(env));
+    const liveOnly = Array.from({ length: REMOTE_PASSES }, () => collectPass(env, ['--machine', live.join(',')]));
+    const fullLater = median(full.slice(1).map((p) => p.ms));
+    const liveMedian = median(liveOnly.map((p) => p.ms));
+    const lost = fullLater - liveMedian;
+    const deadMs = Math.max(...full.map((p) => p.deadMs ?? 0));
+    const verdict = (ms: number, budget: number) => (ms <= budget ? `(budget ${budget} ms: met)` : `(budget ${budget} ms: MISSED by ${Math.round(ms - budget)} ms)`);
+    console.log(`${`pass, ${REMOTE_MACHINES} machines, first (opens the connections)`.padEnd(58)}        ${fmt(full[0]!.ms)}  [${statusText(full[0]!)}]  ${verdict(full[0]!.ms, REMOTE_BUDGET_MS)}`);
+    console.log(`${`pass, ${REMOTE_MACHINES} machines, later (shared connections)`.padEnd(58)} median ${fmt(fullLater)}  [${full.slice(1).map((p) => Math.round(p.ms)).join(', ')}]  ${verdict(fullLater, REMOTE_BUDGET_MS)}`);
+    console.log(`${`pass, ${live.length} live machines only`.padEnd(58)} median ${fmt(liveMedian)}  [${liveOnly.map((p) => Math.round(p.ms)).join(', ')}]  [${statusText(liveOnly[0]!)}]`);
+    console.log(`${'time lost to the dead host (later passes - live only)'.padEnd(58)}        ${fmt(lost)}  ${lost <= CONNECT_TIMEOUT_S * 1000 ? `(budget: its ${CONNECT_TIMEOUT_S} s timeout: met)` : `(budget: its ${CONNECT_TIMEOUT_S} s timeout: MISSED by ${Math.round(lost - CONNECT_TIMEOUT_S * 1000)} ms)`}`);
+    console.log(`${"the dead host's slowest run".padEnd(58)}        ${fmt(deadMs)}  ${deadMs <= CONNECT_TIMEOUT_S * 1000 + 1000 ? `(its connect timeout ${CONNECT_TIMEOUT_S} s: within)` : `(its connect timeout ${CONNECT_TIMEOUT_S} s: OVER)`}`);
+    for (const [k, p] of full.entries()) console.log(`  dead host's runs in pass ${k + 1} (s into the pass, of ${(p.ms / 1000).toFixed(1)}): ${p.deadSpans}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
+  }
+}
+
+await benchRemote();

@@ -85,6 +85,12 @@ test('an unknown machine or collector is bad usage naming the choices', () => {
   const s = vc(['collect', '--source', 'nope'], env);
   assert.equal(s.code, 2);
   assert.match(s.stderr, /unknown collector "nope"; collectors: sys, repos, agents, tools/);
+  // A repeated flag keeps every value, not only its last; the comma form and --flag=value too.
+  for (const args of [['--machine', 'nope', '--machine', 'main'], ['--machine=main,nope'], ['--source', 'nope', '--source=sys']]) {
+    const r = vc(['collect', ...args], env);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, /unknown (machine|collector) "nope"/, args.join(' '));
+  }
 });
 
 /** Runs fn with process.env temporarily changed (undefined deletes a variable). */

@@ -26,9 +26,9 @@ export default defineCommand({
   async run(ctx) {
     checkArgs(ctx);
     const loaded = loadCliConfig(ctx.args);
-    const ids = listArg(ctx.args.machine);
+    const ids = listArg(ctx, 'machine');
     const machines = ids.length ? ids.map((id) => findMachine(loaded.config, id)) : loaded.config.machines;
-    const names = listArg(ctx.args.source);
+    const names = listArg(ctx, 'source');
     for (const n of names) {
       if (!isCollectorName(n)) throw new UsageError(`unknown collector "${n}"; collectors: ${COLLECTOR_NAMES.join(', ')}`);
     }

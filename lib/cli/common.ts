@@ -2,6 +2,7 @@
 // flags silently; a typo must not run something else), opening the views, and output.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { ArgsDef } from 'citty';
 import { enabledIntervals, intervalSeconds, loadConfig, machineCollectors, type LoadedConfig } from '../config.ts';
 import { openSession, type Session } from '../duck.ts';
@@ -38,11 +39,20 @@ export function checkArgs(ctx: { args: object; cmd: { args?: unknown; meta?: unk
   }
 }
 
-/** A string flag that may be given several times (`--source a --source b`) or comma-separated. */
-export function listArg(value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
-  const values = Array.isArray(value) ? value : [value];
-  return values.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+/**
+ * A string flag that may be given several times (`--source a --source b`) or comma-separated.
+ * Read from the raw arguments: citty keeps only the last of a repeated flag.
+ */
+export function listArg(ctx: { rawArgs: string[]; cmd: { args?: unknown } }, name: string): string[] {
+  const defs = (ctx.cmd.args ?? {}) as ArgsDef;
+  // Every string flag of the command is declared, so the value of another flag is never taken for this one.
+  const options = Object.fromEntries(Object.entries(defs)
+    .filter(([, d]) => d.type === 'string' || d.type === 'enum')
+    .map(([n]) => [n, { type: 'string' as const, multiple: true }]));
+  const { values } = parseArgs({ args: ctx.rawArgs, options, strict: false, allowPositionals: true });
+  const given = values[name];
+  const list = Array.isArray(given) ? given : given === undefined ? [] : [given];
+  return list.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
 }
 
 export function parseAsOf(value: unknown): Date | undefined {

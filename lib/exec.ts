@@ -2,6 +2,7 @@
 // whole process group, and an output cap, so that no upstream program can hang or flood vc.
 import fs from 'node:fs';
 import { $ } from 'zx';
+import { shQuote } from './shell.ts';
 
 export interface ExecOptions {
   timeoutMs: number;
@@ -56,6 +57,13 @@ function killSession(sid: number): void {
 export async function execArgv(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
   const started = performance.now();
   const proc = $({
+    // Plain sh that execs the command at once. zx's default, bash, reads ~/.bashrc when its stdin
+    // is a socket (node's pipes are socketpairs; bash takes that for sshd), so a user's slow
+    // bashrc would run before every command vc starts.
+    shell: '/bin/sh',
+    prefix: 'exec ',
+    postfix: '',
+    quote: shQuote,
     nothrow: true,
     quiet: true,
     verbose: false,

@@ -12,6 +12,9 @@ export const COLLECTORS = {
   repos: { description: 'git repositories under the configured roots: branch, dirty, untracked, ahead/behind, stash, last commit', intervalSeconds: 600, timeoutSeconds: 60 },
   agents: { description: 'tmux sessions and panes, running coding agents with cwd, CPU, memory, age and pane', intervalSeconds: 120, timeoutSeconds: 30 },
   tools: { description: 'which upstream tools each machine has (command -v), cached for a day', intervalSeconds: 86400, timeoutSeconds: 20 },
+  'claude-logs': { description: 'Claude Code session logs, read incrementally: per-message token usage (no transcript text)', intervalSeconds: 300, timeoutSeconds: 120 },
+  'codex-logs': { description: 'Codex CLI session logs, read incrementally: cumulative token counts, models, server-side rate limits', intervalSeconds: 300, timeoutSeconds: 120 },
+  'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;
@@ -19,5 +22,8 @@ export const COLLECTOR_NAMES = Object.keys(COLLECTORS) as CollectorName[];
 
 /** Every stored source, by the name it is queryable under. */
 export const SOURCES = [...COLLECTOR_NAMES, 'collector_runs'] as const;
+
+/** A source's name in SQL (views, tables, variables): `claude-logs` is `claude_logs`. */
+export const sqlName = (source: string): string => source.replaceAll('-', '_');
 
 export const isCollectorName = (s: string): s is CollectorName => Object.hasOwn(COLLECTORS, s);

@@ -32,6 +32,13 @@ export interface CollectContext {
   warn(message: string): void;
   /** Runs a script on the target; throws with a clear reason if it fails, times out or floods. */
   run(what: string, script: string): Promise<ExecResult>;
+  /**
+   * Stores items now and then saves the cursor that covers them, so a long catch-up keeps what it
+   * has read if it is stopped later. What collect() returns is committed the same way at the end.
+   */
+  commit(items: Item[], cursor?: unknown): void;
+  /** Milliseconds left before this run's timeout: a collector that loops stops well before 0. */
+  timeLeftMs(): number;
 }
 
 export interface CollectOutput {
@@ -118,12 +125,40 @@ export async function runCollector(def: CollectorDef, opts: {
   let status: RunStatus = 'ok';
   let error: string | null = null;
   let cursor: unknown = null;
+  const collectedAt = started.toISOString();
+  const commit = (items: Item[], next: unknown) => {
+    const envelopes = items.map((item, i): Envelope => {
+      const parsed = def.schema.safeParse(item.data);
+      if (!parsed.success) {
+        throw new Error(`${def.name} produced an item of the wrong shape (item ${i}): ${describeIssues(parsed.error.issues).split('\n').slice(0, 3).join('; ')}`);
+      }
+      const env: Envelope = {
+        v: 1, source: def.name, machine_id: opts.machine.id, collected_at: collectedAt, run_id: runId,
+        collector_version: def.version, schema_version: def.schemaVersion, kind: item.kind ?? 'snapshot',
+        ...(item.key !== undefined ? { key: item.key.toWellFormed() } : {}), data: storable(parsed.data),
+        ...(item.raw !== undefined ? { raw: item.raw } : {}),
+      };
+      const size = Buffer.byteLength(JSON.stringify(env));
+      if (size > MAX_LINE_BYTES) throw new Error(`${def.name} produced a ${size}-byte item (item ${i}), over the ${MAX_LINE_BYTES}-byte line limit`);
+      return env;
+    });
+    const appended = appendEnvelopes(opts.dataDir, envelopes);
+    if (appended.repairedBytes > 0) warnings.push(`cut ${appended.repairedBytes} bytes of a partial line left by an interrupted writer`);
+    rows += envelopes.length;
+    // Invariant 2: the cursor moves only once the data it covers is on disk.
+    if (next !== undefined) {
+      saveCursor(opts.dataDir, opts.machine.id, def.name, next);
+      cursor = next;
+    }
+  };
   try {
     const target = targetFor(opts.machine, opts.config);
     const ctx: CollectContext = {
       machine: opts.machine, target, config: opts.config, runId, limits,
       cursor: loadCursor(opts.dataDir, opts.machine.id, def.name),
       warn: (m) => { if (warnings.length < MAX_WARNINGS) warnings.push(m); },
+      commit: (items, next) => commit(items, next),
+      timeLeftMs: () => limits.timeoutMs - (Date.now() - started.getTime()),
       async run(what, script) {
         const r = await target.runScript(script, limits);
         bytes += r.bytes;
@@ -144,30 +179,7 @@ export async function runCollector(def: CollectorDef, opts: {
       },
     };
     const out = await def.collect(ctx);
-    const collectedAt = started.toISOString();
-    const envelopes = out.items.map((item, i): Envelope => {
-      const parsed = def.schema.safeParse(item.data);
-      if (!parsed.success) {
-        throw new Error(`${def.name} produced an item of the wrong shape (item ${i}): ${describeIssues(parsed.error.issues).split('\n').slice(0, 3).join('; ')}`);
-      }
-      const env: Envelope = {
-        v: 1, source: def.name, machine_id: opts.machine.id, collected_at: collectedAt, run_id: runId,
-        collector_version: def.version, schema_version: def.schemaVersion, kind: item.kind ?? 'snapshot',
-        ...(item.key !== undefined ? { key: item.key.toWellFormed() } : {}), data: storable(parsed.data),
-        ...(item.raw !== undefined ? { raw: item.raw } : {}),
-      };
-      const size = Buffer.byteLength(JSON.stringify(env));
-      if (size > MAX_LINE_BYTES) throw new Error(`${def.name} produced a ${size}-byte item (item ${i}), over the ${MAX_LINE_BYTES}-byte line limit`);
-      return env;
-    });
-    const appended = appendEnvelopes(opts.dataDir, envelopes);
-    if (appended.repairedBytes > 0) warnings.push(`cut ${appended.repairedBytes} bytes of a partial line left by an interrupted writer`);
-    rows = envelopes.length;
-    // Invariant 2: the cursor moves only once the data it covers is on disk.
-    if (out.cursor !== undefined) {
-      saveCursor(opts.dataDir, opts.machine.id, def.name, out.cursor);
-      cursor = out.cursor;
-    }
+    commit(out.items, out.cursor);
   } catch (err) {
     if (status === 'ok') status = 'error';
     error = errorMessage(err);

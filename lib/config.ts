@@ -28,6 +28,10 @@ export const DEFAULT_REPO_EXCLUDES = [
   '__pycache__', 'target', '.gradle', '.m2', 'snap', '.vscode-server', '.cursor-server', '.Trash',
 ];
 
+/** Directories a log collector reads, on every machine it runs on: absolute or under ~/. */
+const logRoots = (defaults: string[]) => z.array(z.string().regex(/^(\/|~\/)[^\x00-\x1f\x7f]*$/, 'must be an absolute path or start with ~/'))
+  .min(1).default(defaults);
+
 const collectorsSchema = z.strictObject({
   sys: z.strictObject({ ...collectorBase }).prefault({}),
   repos: z.strictObject({
@@ -47,6 +51,10 @@ const collectorsSchema = z.strictObject({
     /** More programs to look for, beyond the ones vc knows. */
     extra: z.array(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'must be a plain program name')).default([]),
   }).prefault({}),
+  /** Claude Code writes under one of two roots depending on its version: both are read. */
+  'claude-logs': z.strictObject({ ...collectorBase, roots: logRoots(['~/.claude/projects', '~/.config/claude/projects']) }).prefault({}),
+  'codex-logs': z.strictObject({ ...collectorBase, roots: logRoots(['~/.codex/sessions', '~/.codex/archived_sessions']) }).prefault({}),
+  'gemini-logs': z.strictObject({ ...collectorBase, roots: logRoots(['~/.gemini/tmp']) }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { rawDir, repoRoot } from './paths.ts';
-import { SOURCES } from './catalog.ts';
+import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
 
 export type Row = Record<string, unknown>;
@@ -167,8 +167,8 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
     // Filters on the file name (the `day` column) skip files unread. read_json refuses an empty
     // list; an empty file gives the same typed relation.
     const all = files.all.map((f) => files.newest.has(f) ? wholeLinesOnly(f, path.join(tempDir, 'whole', source)) : f);
-    settings.push(`SET VARIABLE vc_files_${source} = ${sqlList(all.length ? all : [EMPTY_FILE])}`);
-    settings.push(`SET VARIABLE vc_recent_${source} = ${sqlList([bytes > 0 ? windowFile : EMPTY_FILE])}`);
+    settings.push(`SET VARIABLE vc_files_${sqlName(source)} = ${sqlList(all.length ? all : [EMPTY_FILE])}`);
+    settings.push(`SET VARIABLE vc_recent_${sqlName(source)} = ${sqlList([bytes > 0 ? windowFile : EMPTY_FILE])}`);
   }
   const machines = opts.machines ?? [];
   settings.push(`SET VARIABLE vc_machines = ${machines.length

@@ -113,6 +113,14 @@ export interface TailFile {
   cursor: FileCursor | null;
   /** Bytes remain that this run did not read (a limit was reached): the next run goes on. */
   more: boolean;
+  /**
+   * A last line still without its newline, when this run read to the file's end: held back (not
+   * consumed, so it is read again as a whole line once its newline comes), given for readers of
+   * files that never end in one (a JSON document).
+   */
+  pending?: string;
+  /** Where `pending` starts in the file. */
+  pendingOffset?: number;
 }
 
 export interface TailResult {
@@ -715,11 +723,16 @@ function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading
   }
   const data = chunk.bytes.subarray(chunk.k);
   result.bytes += data.length;
+  const from = cursor.offset;
   const next = consume(r, cursor.inode, cursor.offset, cursor.skipping ?? 0, data, false);
   cursor.offset = next.offset;
   if (next.skipping > 0) cursor.skipping = next.skipping; else delete cursor.skipping;
   cursor.tail = fingerprint(chunk, cursor.offset);
   file.more = chunk.from + chunk.k + chunk.n < cursor.size;
+  if (!file.more && next.skipping === 0 && next.offset < from + data.length) {
+    file.pending = data.toString('utf8', next.offset - from);
+    file.pendingOffset = next.offset;
+  }
 }
 
 /** Reads a path that had a cursor: what changed since, and the new bytes. */

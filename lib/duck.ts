@@ -7,6 +7,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { rawDir, repoRoot } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
+import { activePricingFile } from './pricing.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -176,6 +177,10 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
       + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
       + `::STRUCT(source VARCHAR, interval_s INTEGER)[]}`).join(', ')}]`
     : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]`}`);
+  // The pricing table in force (sql/06_pricing.sql): one `vc pricing update` wrote, else the bundled one.
+  const pricing = activePricingFile(opts.dataDir);
+  settings.push(`SET VARIABLE vc_pricing_file = ${sqlString(pricing.file)}`);
+  settings.push(`SET VARIABLE vc_pricing_bundled = ${pricing.bundled}`);
   const intervals = Object.entries(opts.intervals ?? {});
   settings.push(`SET VARIABLE vc_intervals = ${intervals.length
     ? `MAP {${intervals.map(([k, v]) => `${sqlString(k)}: ${Math.round(v)}`).join(', ')}}`

@@ -20,6 +20,7 @@ const main = defineCommand({
     cron: lazy(() => import('./cron.ts')),
     machines: lazy(() => import('./machines.ts')),
     demo: lazy(() => import('./demo.ts')),
+    pricing: lazy(() => import('./pricing.ts')),
   },
 });
 

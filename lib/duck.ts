@@ -153,7 +153,7 @@ async function runFile(conn: DuckDBConnection, file: string): Promise<void> {
 }
 
 /** SET VARIABLE statements for the SQL: time, window, file lists, machines and intervals. */
-function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): string[] {
+function sessionVariables(opts: SessionOptions, now: Date, tempDir: string, pricing: { file: string; bundled: boolean }): string[] {
   const settings: string[] = [
     `SET TimeZone = 'UTC'`,
     `SET VARIABLE vc_now = TIMESTAMP ${sqlString(now.toISOString().replace('T', ' ').replace('Z', ''))}`,
@@ -178,7 +178,6 @@ function sessionVariables(opts: SessionOptions, now: Date, tempDir: string): str
       + `::STRUCT(source VARCHAR, interval_s INTEGER)[]}`).join(', ')}]`
     : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]`}`);
   // The pricing table in force (sql/06_pricing.sql): one `vc pricing update` wrote, else the bundled one.
-  const pricing = activePricingFile(opts.dataDir);
   settings.push(`SET VARIABLE vc_pricing_file = ${sqlString(pricing.file)}`);
   settings.push(`SET VARIABLE vc_pricing_bundled = ${pricing.bundled}`);
   const intervals = Object.entries(opts.intervals ?? {});
@@ -202,7 +201,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection;
   try {
-    const variables = sessionVariables(opts, now, temp.dir);
+    const pricing = activePricingFile(opts.dataDir);
+    if (pricing.problem) warnings.push(pricing.problem);
+    const variables = sessionVariables(opts, now, temp.dir, pricing);
     instance = await DuckDBInstance.create(':memory:');
     conn = await instance.connect();
     try {

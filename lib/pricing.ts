@@ -14,10 +14,19 @@ export const LITELLM_URL = 'https://raw.githubusercontent.com/BerriAI/litellm/ma
 export const bundledPricingFile = path.join(repoRoot, 'sql', 'pricing', 'litellm.json');
 export const dataPricingFile = (dataDir: string) => path.join(dataDir, 'pricing', 'litellm.json');
 
-/** The table in force: an updated one in the data dir, else the bundled one. */
-export function activePricingFile(dataDir: string): { file: string; bundled: boolean } {
+/**
+ * The table in force: an updated one in the data dir, else the bundled one. An updated file that
+ * no longer validates (edited by hand, damaged) is not used: the bundled one is, and `problem` says why.
+ */
+export function activePricingFile(dataDir: string): { file: string; bundled: boolean; problem?: string } {
   const updated = dataPricingFile(dataDir);
-  return fs.existsSync(updated) ? { file: updated, bundled: false } : { file: bundledPricingFile, bundled: true };
+  if (!fs.existsSync(updated)) return { file: bundledPricingFile, bundled: true };
+  try {
+    readPricingFile(updated);
+    return { file: updated, bundled: false };
+  } catch (err) {
+    return { file: bundledPricingFile, bundled: true, problem: `${(err as Error).message.replace(/:\n/, ': ').split('\n')[0]}; using the bundled prices (vc pricing update --from FILE replaces it)` };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // (reports/<name>.ts). JSON output is the robot envelope of design.md around the query results.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Row, Session } from './duck.ts';
+import { sqlString, type Row, type Session } from './duck.ts';
 import { repoRoot } from './paths.ts';
 
 export type ReportData = Record<string, Row[] | Row | null>;
@@ -14,10 +14,22 @@ export interface ReportContext {
   warnings: string[];
 }
 
+/** Options a report may take on the command line (vc report NAME --since ... --by ...). */
+export interface ReportOptions {
+  since?: Date;
+  until?: Date;
+  by?: string;
+  machine?: string;
+}
+
 export interface ReportDef {
   name: string;
   description: string;
-  render(data: ReportData, ctx: ReportContext): string;
+  /** The options it takes; any other is refused. Its SQL reads them as getvariable('vc_report_<name>'). */
+  options?: ReadonlyArray<keyof ReportOptions>;
+  /** Allowed values of --by, the first being the default. */
+  byValues?: readonly string[];
+  render(data: ReportData, ctx: ReportContext & { options: ReportOptions }): string;
 }
 
 /** Loaded on demand: a command pays only for the report it runs. */
@@ -27,6 +39,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   machines: () => import('../reports/machines.ts'),
   repos: () => import('../reports/repos.ts'),
   agents: () => import('../reports/agents.ts'),
+  usage: () => import('../reports/usage.ts'),
 };
 
 interface NamedQuery { name: string; one: boolean; sql: string }
@@ -46,9 +59,22 @@ export function parseNamedQueries(text: string, origin: string): NamedQuery[] {
   return queries;
 }
 
-export async function runReportQueries(name: string, session: Session): Promise<ReportData> {
+/** The SET VARIABLE statement giving a report's SQL its options (NULL where not given). */
+export function reportVariables(options: ReportOptions): string {
+  const ts = (d: Date | undefined) => (d ? `TIMESTAMP ${sqlString(d.toISOString().replace('T', ' ').replace('Z', ''))}` : 'NULL::TIMESTAMP');
+  const text = (v: string | undefined) => (v === undefined ? 'NULL::VARCHAR' : sqlString(v));
+  return [
+    `SET VARIABLE vc_report_since = ${ts(options.since)}`,
+    `SET VARIABLE vc_report_until = ${ts(options.until)}`,
+    `SET VARIABLE vc_report_by = ${text(options.by)}`,
+    `SET VARIABLE vc_report_machine = ${text(options.machine)}`,
+  ].join(';\n');
+}
+
+export async function runReportQueries(name: string, session: Session, options: ReportOptions = {}): Promise<ReportData> {
   const file = path.join(repoRoot, 'reports', `${name}.sql`);
   const data: ReportData = {};
+  await session.query(reportVariables(options));
   for (const q of parseNamedQueries(fs.readFileSync(file, 'utf8'), `reports/${name}.sql`)) {
     try {
       const rows = await session.query(q.sql);

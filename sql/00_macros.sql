@@ -34,6 +34,15 @@ CREATE MACRO human_age(s) AS CASE
        CASE WHEN CAST(floor((s % 86400) / 3600) AS BIGINT) > 0 THEN CAST(CAST(floor((s % 86400) / 3600) AS BIGINT) AS VARCHAR) || 'h' ELSE '' END
   END;
 
+-- "12.35M", "3.4k", "950": token counts for Markdown.
+CREATE MACRO human_count(n) AS CASE
+  WHEN n IS NULL THEN NULL
+  WHEN abs(n) >= 1e9 THEN printf('%.2fB', n / 1e9)
+  WHEN abs(n) >= 1e6 THEN printf('%.2fM', n / 1e6)
+  WHEN abs(n) >= 1e3 THEN printf('%.1fk', n / 1e3)
+  ELSE CAST(CAST(round(n) AS BIGINT) AS VARCHAR)
+  END;
+
 -- Configured machines (from vc.toml; the local machine when there is none; a demo's machines).
 CREATE VIEW configured_machines AS
 SELECT m.machine_id, m.ssh, m.tags, m.collectable, m.collectors FROM (SELECT unnest(getvariable('vc_machines')) AS m);

@@ -3,12 +3,15 @@
 //     at noon UTC and at 03:00 UTC (when the recent window reaches into the previous day's file);
 //   - a vc query of one day's aggregate over the full sys history;
 //   - a local vc collect pass (every collector, this machine);
+//   - agent usage on >= 200 MB of generated agent logs (fixtures/agent-logs.ts): vc's first full
+//     collection, an incremental pass after 1 % more lines, and vc report usage --json against
+//     ccusage 18's daily --json --offline on the same logs;
 //   - a vc collect pass over 50 machine ids pointing at a loopback sshd (test/sshd.ts; needs root),
 //     one of them dead (a listener that never speaks, so it costs its connect timeout): the pass
 //     wall time (first pass, which opens the shared connections, and the median of later ones),
 //     the same pass over the 49 live machines only, and the difference, the time lost to the dead host.
 // The fleet is built once into .bench/ with a fixed end time, so figures are comparable over time.
-// Options: --machines N --days D --runs R
+// Options: --machines N --days D --runs R --only reports,local,usage,ssh (default: all parts)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,11 +20,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { writeFleet } from '../fixtures/fleet.ts';
 import { repoRoot } from '../lib/paths.ts';
+import { COLLECTOR_NAMES } from '../lib/catalog.ts';
 import { SSH_USER, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { writeAgentLogs } from '../fixtures/agent-logs.ts';
+import { ccusageBin } from './ccusage.ts';
 
 const { values } = parseArgs({
-  options: { machines: { type: 'string', default: '50' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '5' } },
+  options: {
+    machines: { type: 'string', default: '50' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '5' },
+    only: { type: 'string', default: 'reports,local,usage,ssh' },
+  },
 });
+const parts = new Set(values.only.split(','));
 const machines = Number(values.machines);
 const days = Number(values.days);
 const runs = Number(values.runs);
@@ -69,33 +79,129 @@ function measure(label: string, args: string[], env: NodeJS.ProcessEnv, budgetMs
 }
 
 console.log(`vc bench · ${os.cpus().length} cores · node ${process.version} · ${runs} runs each\n`);
-buildFleet();
-const fleetEnv = { VC_DATA_DIR: fleetDir, VC_CONFIG: path.join(fleetDir, 'no-config.toml') };
-fs.writeFileSync(fleetEnv.VC_CONFIG, '');
-const noon = END.toISOString();
-const night = new Date(END.getTime() - 9 * 3600_000).toISOString();
-const yesterday = new Date(END.getTime() - 86400_000).toISOString().slice(0, 10);
 
-measure(`vc report triage --md (${machines} machines, 12:00 UTC)`, ['report', 'triage', '--md', '--as-of', noon], fleetEnv, 1000);
-measure(`vc report triage --md (${machines} machines, 03:00 UTC)`, ['report', 'triage', '--md', '--as-of', night], fleetEnv, 1000);
-measure(`vc report health --json (${machines} machines, 12:00 UTC)`, ['report', 'health', '--json', '--as-of', noon], fleetEnv);
-measure(`vc query: one day's load/cpu per machine (sys, ${days} days)`, ['query', '--as-of', noon,
-  `SELECT machine_id, count(*) AS samples, avg(load5) AS load5, max(cpu_util) AS cpu FROM sys WHERE day = DATE '${yesterday}' GROUP BY machine_id ORDER BY machine_id`], fleetEnv);
+function benchReports(): void {
+  buildFleet();
+  const fleetEnv = { VC_DATA_DIR: fleetDir, VC_CONFIG: path.join(fleetDir, 'no-config.toml') };
+  fs.writeFileSync(fleetEnv.VC_CONFIG, '');
+  const noon = END.toISOString();
+  const night = new Date(END.getTime() - 9 * 3600_000).toISOString();
+  const yesterday = new Date(END.getTime() - 86400_000).toISOString().slice(0, 10);
 
-// A real pass over this machine: every collector, its own data dir.
-const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-local-'));
-try {
-  const localEnv = { VC_DATA_DIR: localDir, VC_CONFIG: path.join(localDir, 'vc.toml') };
-  fs.writeFileSync(localEnv.VC_CONFIG, '');
-  measure('vc collect (local machine, all collectors)', ['collect'], localEnv, 3000);
-} finally {
-  fs.rmSync(localDir, { recursive: true, force: true });
+  measure(`vc report triage --md (${machines} machines, 12:00 UTC)`, ['report', 'triage', '--md', '--as-of', noon], fleetEnv, 1000);
+  measure(`vc report triage --md (${machines} machines, 03:00 UTC)`, ['report', 'triage', '--md', '--as-of', night], fleetEnv, 1000);
+  measure(`vc report health --json (${machines} machines, 12:00 UTC)`, ['report', 'health', '--json', '--as-of', noon], fleetEnv);
+  measure(`vc query: one day's load/cpu per machine (sys, ${days} days)`, ['query', '--as-of', noon,
+    `SELECT machine_id, count(*) AS samples, avg(load5) AS load5, max(cpu_util) AS cpu FROM sys WHERE day = DATE '${yesterday}' GROUP BY machine_id ORDER BY machine_id`], fleetEnv);
+}
+
+/** A real pass over this machine: every collector, its own data dir. */
+function benchLocalCollect(): void {
+  const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-local-'));
+  try {
+    const localEnv = { VC_DATA_DIR: localDir, VC_CONFIG: path.join(localDir, 'vc.toml') };
+    fs.writeFileSync(localEnv.VC_CONFIG, '');
+    measure('vc collect (local machine, all collectors)', ['collect'], localEnv, 3000);
+  } finally {
+    fs.rmSync(localDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent usage: one home of generated logs (all three agents, built once into .bench/), collected
+// from scratch into a fresh data dir; then 1 % more lines appended and collected again; then the
+// report against ccusage 18 (which reads only the Claude logs) on the same home.
+
+const USAGE_MB = 200;
+
+function benchUsage(): void {
+  const home = path.join(repoRoot, '.bench', `agent-logs-${USAGE_MB}mb-s${SEED}-${END.toISOString().slice(0, 13)}`);
+  const marker = path.join(home, '.vc-bench-done');
+  if (!fs.existsSync(marker)) {
+    fs.rmSync(home, { recursive: true, force: true });
+    const t0 = performance.now();
+    process.stdout.write(`\ngenerating ${USAGE_MB} MB of agent logs in ${path.relative(repoRoot, home)} ... `);
+    const truth = writeAgentLogs(home, { seed: SEED, end: END, days: 30, targetBytes: USAGE_MB * 2 ** 20 });
+    fs.writeFileSync(marker, JSON.stringify(truth.bytes));
+    process.stdout.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  const bytes = JSON.parse(fs.readFileSync(marker, 'utf8')) as { total: number; claude: number; codex: number; gemini: number };
+  const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+  console.log(`\nagent usage: ${mb(bytes.total)} MiB of logs (Claude ${mb(bytes.claude)}, Codex ${mb(bytes.codex)}, Gemini ${mb(bytes.gemini)} MiB), 30 days`);
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-usage-'));
+  // The incremental pass appends to a copy of the home, so the generated one stays as it is.
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-home-'));
+  try {
+    fs.cpSync(home, work, { recursive: true });
+    const env = { HOME: work, VC_DATA_DIR: data, VC_CONFIG: path.join(data, 'vc.toml') };
+    fs.writeFileSync(env.VC_CONFIG, '');
+    const collectArgs = ['collect', '--source', 'claude-logs,codex-logs,gemini-logs'];
+    const first = timeVc(collectArgs, env);
+    const ccusageRuns = Array.from({ length: runs }, () => timeCcusage(work));
+    const ccusageMs = median(ccusageRuns);
+    const verdict = (ok: boolean, what: string) => `(${what}: ${ok ? 'met' : 'MISSED'})`;
+    console.log(`${'vc collect, first full read of the logs'.padEnd(58)}        ${fmt(first)}  ${verdict(first <= ccusageMs, 'no slower than one ccusage run')}`);
+    const added = appendOnePercent(work, bytes.total);
+    const incremental = timeVc(collectArgs, env);
+    console.log(`${`vc collect, incremental (+${(added / 2 ** 20).toFixed(1)} MiB appended, 1 %)`.padEnd(58)}        ${fmt(incremental)}  ${verdict(incremental <= 2000, 'under 2 s')}`);
+    const reportRuns = Array.from({ length: runs }, () => timeVc(['report', 'usage', '--json'], env));
+    const reportMs = median(reportRuns);
+    console.log(`${'vc report usage --json'.padEnd(58)} median ${fmt(reportMs)}  [${reportRuns.map((t) => Math.round(t)).join(', ')}]`);
+    console.log(`${`ccusage ${ccusageBin().version} daily --json --offline (Claude logs only)`.padEnd(58)} median ${fmt(ccusageMs)}  [${ccusageRuns.map((t) => Math.round(t)).join(', ')}]`);
+    const ratio = ccusageMs / reportMs;
+    console.log(`${'report speed-up over ccusage'.padEnd(58)}        ${ratio.toFixed(1).padStart(6)} x   ${verdict(ratio >= 5, 'at least 5x')}`);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Wall time of one ccusage 18 daily run over a home's Claude logs. */
+function timeCcusage(home: string): number {
+  const { bin } = ccusageBin();
+  const roots = [path.join(home, '.claude'), path.join(home, '.config', 'claude')].filter((d) => fs.existsSync(path.join(d, 'projects')));
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [bin, 'daily', '--json', '--offline'], {
+    cwd: home, env: { PATH: process.env.PATH, HOME: home, TZ: 'UTC', CLAUDE_CONFIG_DIR: roots.join(','), NO_COLOR: '1' },
+    encoding: 'utf8', maxBuffer: 256 * 2 ** 20,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`ccusage exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  return ms;
+}
+
+/**
+ * Appends about 1 % of the logs' bytes: each log file, in turn, gets a copy of its own last whole
+ * line (a valid line of its format; the views deduplicate the copies, the collector still reads them).
+ */
+function appendOnePercent(home: string, total: number): number {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.jsonl')) files.push(p);
+    }
+  };
+  for (const root of ['.claude', '.config/claude', '.codex', '.gemini']) if (fs.existsSync(path.join(home, root))) walk(path.join(home, root));
+  let added = 0;
+  for (let i = 0; added < total / 100 && files.length; i = (i + 1) % files.length) {
+    const text = fs.readFileSync(files[i]!, 'utf8');
+    const end = text.endsWith('\n') ? text.length - 1 : text.lastIndexOf('\n');
+    const line = text.slice(text.lastIndexOf('\n', end - 1) + 1, end + 1);
+    if (!line.trim()) { files.splice(i, 1); continue; }
+    // A file ending in a partial line gets the copy after a newline of its own.
+    const add = (text.endsWith('\n') ? '' : '\n') + line + '\n';
+    fs.appendFileSync(files[i]!, add);
+    added += Buffer.byteLength(add);
+  }
+  return added;
 }
 
 // ---------------------------------------------------------------------------------------------
 // A pass over 50 remote machines: 49 live ones (the loopback sshd, one shared connection each)
 // and one dead one (a TCP listener that accepts and never speaks: ssh waits its ConnectTimeout).
-// Default [collect] settings; connect timeout 10 s; sys, repos (a small readable root), agents, tools.
+// Default [collect] settings; connect timeout 10 s; every collector (repos on a small readable root).
 
 const REMOTE_MACHINES = 50;
 const CONNECT_TIMEOUT_S = 10;
@@ -190,7 +296,7 @@ async function benchRemote(): Promise<void> {
     ].join('\n'));
     const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, XDG_RUNTIME_DIR: run, TMUX: '', NO_COLOR: '1' };
 
-    console.log(`\nvc collect over ssh: ${REMOTE_MACHINES} machines on a loopback sshd (${live.length} live + 1 dead, connect timeout ${CONNECT_TIMEOUT_S} s), default [collect] settings, sys/repos/agents/tools; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`\nvc collect over ssh: ${REMOTE_MACHINES} machines on a loopback sshd (${live.length} live + 1 dead, connect timeout ${CONNECT_TIMEOUT_S} s), default [collect] settings, collectors ${COLLECTOR_NAMES.join(', ')}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log('  (the "remote" scripts run on this machine too: on a small box the pass is bound by its CPU)');
     const full = Array.from({ length: REMOTE_PASSES }, () => collectPass(env));
     const liveOnly = Array.from({ length: REMOTE_PASSES }, () => collectPass(env, ['--machine', live.join(',')]));
@@ -212,4 +318,7 @@ async function benchRemote(): Promise<void> {
   }
 }
 
-await benchRemote();
+if (parts.has('reports')) benchReports();
+if (parts.has('local')) benchLocalCollect();
+if (parts.has('usage')) benchUsage();
+if (parts.has('ssh')) await benchRemote();

@@ -437,3 +437,17 @@ describe('vc pricing update and show', () => {
     assert.match(all.stdout, /^# vc pricing\n\n\d+ models from `https:\/\/raw\.githubusercontent\.com\/BerriAI\/litellm/);
   });
 });
+
+test('a damaged updated table is not used: the bundled one is, with a warning naming the file', async () => {
+  const dir = tmpDir('vc-pricing-damaged-');
+  const file = path.join(dir, 'pricing', 'litellm.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  for (const text of ['{"models": [', '{"source": {}, "models": [{"model": "x", "input": -1}]}']) {
+    fs.writeFileSync(file, text);
+    const r = vc(['query', "SELECT count(*) AS n FROM pricing WHERE model = 'claude-sonnet-4-5'", '--format', 'csv'], { VC_DATA_DIR: dir, VC_CONFIG: '/dev/null' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n')[1], '1', 'the bundled prices');
+    assert.match(r.stderr, new RegExp(`pricing table ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*using the bundled prices`));
+    assert.equal(fs.readFileSync(file, 'utf8'), text, 'the damaged file is left as it is');
+  }
+});

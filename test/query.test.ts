@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir, vc } from './helpers.ts';
-import { SOURCES } from '../lib/catalog.ts';
+import { SOURCES, sqlName } from '../lib/catalog.ts';
 
 let env: NodeJS.ProcessEnv;
 
@@ -25,7 +25,7 @@ test('every source and every documented view is queryable by name', () => {
   const views = JSON.parse(require_ok(vc(['views', '--json'], env)).stdout).data.views as
     Array<{ name: string; kind: string; description: string | null; columns: Array<{ name: string; type: string }> }>;
   const names = views.map((v) => v.name);
-  for (const source of SOURCES) assert.ok(names.includes(source), `source ${source} is listed`);
+  for (const source of SOURCES) assert.ok(names.includes(sqlName(source)), `source ${source} is listed as ${sqlName(source)}`);
   for (const v of ['triage_items', 'health_factors', 'machine_health', 'latest_sys', 'repo_status', 'agent_processes', 'source_freshness']) {
     assert.ok(names.includes(v), `view ${v} is listed`);
   }

@@ -1,6 +1,7 @@
 // vc query "<sql>" [--format json|md|csv|table] [--as-of TIME] [--timeout SECONDS]
 import fs from 'node:fs';
 import { defineCommand } from 'citty';
+import { log } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { assertReadOnly, needsRecentWindow } from '../guard.ts';
 import { csv, envelope, mdTable, terminalTable } from '../render.ts';
@@ -40,6 +41,8 @@ export default defineCommand({
         clearTimeout(timer);
       }
       const names = result.columns.map((c) => c.name);
+      // Outside the JSON envelope, problems met while opening go to stderr, away from the data.
+      if (ctx.args.format !== 'json') for (const w of session.warnings) await log.warn(w);
       switch (ctx.args.format) {
         case 'json': {
           const rctx = await reportContext(session, asOf ?? new Date(), []);

@@ -88,8 +88,8 @@ export function claudeFact(file: string, offset: number, line: string): ClaudeLo
     input_tokens: input,
     output_tokens: output,
     cache_creation_tokens: creation ?? 0,
-    cache_creation_5m_tokens: split ? c5m ?? null : null,
-    cache_creation_1h_tokens: split ? c1h ?? null : null,
+    cache_creation_5m_tokens: split ? c5m ?? 0 : null,
+    cache_creation_1h_tokens: split ? c1h ?? 0 : null,
     cache_read_tokens: read ?? 0,
     cost_usd: typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : null,
   };

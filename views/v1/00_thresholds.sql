@@ -16,6 +16,9 @@ SELECT * FROM (VALUES
   ('dirty_repos',        'Repositories with uncommitted or untracked changes',      'repos',    5.0,  15.0, true, 0.4),
   ('agent_idle',         'Minutes an agent process has used no CPU',                'min',     30.0, 240.0, true, 0.4),
   ('agent_dead',         'tmux panes whose agent exited in the recent window',     'panes',    1.0,   3.0, true, 0.5),
-  ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6)
+  ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
+  ('usage_limit',        'Share of an agent''s usage window used, as its server reports it', '%', 80.0, 95.0, true, 0.9),
+  ('usage_burn',         'Tokens in the last hour, as a multiple of the usual hour (from 1M tokens/h)', 'x', 3.0, 6.0, true, 0.5),
+  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

@@ -31,6 +31,9 @@ SELECT
     WHEN 'agent_idle' THEN format('{}: {} idle for {} min', machine_id, subject, value::BIGINT)
     WHEN 'agent_dead' THEN format('{}: {} tmux panes whose agent exited', machine_id, value::BIGINT)
     WHEN 'agent_stopped' THEN format('{}: {} agents stopped or zombie', machine_id, value::BIGINT)
+    WHEN 'usage_limit' THEN format('{}: {} window {}% used', machine_id, subject, value)
+    WHEN 'usage_burn' THEN format('{}: {} burning {}x its usual tokens per hour', machine_id, subject, value)
+    WHEN 'usage_no_commits' THEN format('{}: {} session burning for {} h with no commit', machine_id, evidence->>'agent', value)
     ELSE format('{}: {} {}', machine_id, factor_id, value) END AS title,
   summary AS why,
   value, unit, warn, crit, evidence,
@@ -51,6 +54,10 @@ SELECT
     WHEN 'agent_idle' THEN [vc_query_cmd(machine_id, 'agent, pid, status, idle_s, session, window_index, pane_index, cwd', 'agent_processes', ' ORDER BY idle_s DESC')]
     WHEN 'agent_dead' THEN [vc_query_cmd(machine_id, 'session, window_index, pane_index, last_agent, had_agent_at, pane_command, pane_path', 'agent_panes', ' AND agent_dead')]
     WHEN 'agent_stopped' THEN [vc_query_cmd(machine_id, 'agent, pid, state, status, cwd, args', 'agent_processes', ' AND status IN (''stopped'', ''zombie'')')]
+    WHEN 'usage_limit' THEN [format('vc report usage --by session --machine {} --md', machine_id)]
+    WHEN 'usage_burn' THEN [format('vc report usage --by session --machine {} --md', machine_id)]
+    WHEN 'usage_no_commits' THEN [format('vc report usage --by session --machine {} --md', machine_id),
+      vc_query_cmd(machine_id, 'name, branch, dirty_files, untracked_files, last_commit_at, path', 'repo_status', ' ORDER BY last_commit_at')]
     ELSE []
   END || ['vc report machines --md'] AS next,
   CASE factor_id

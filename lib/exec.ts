@@ -111,18 +111,28 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
   const out = await proc;
   clearTimeout(timer);
   clearTimeout(graceTimer);
-  const spawnError = out.exitCode === null && out.signal === null && !killed ? out.stderr || 'could not start' : null;
+  const stderrText = Buffer.concat(stderr).toString('utf8');
+  const spawnError = out.exitCode === null && out.signal === null && !killed ? out.stderr || 'could not start' : execError(argv[0]!, out.exitCode, stderrText);
   return {
     code: out.exitCode,
     signal: out.signal,
     stdout: Buffer.concat(stdout).toString('utf8'),
-    stderr: Buffer.concat(stderr).toString('utf8'),
+    stderr: stderrText,
     bytes,
     durationMs: Math.round(performance.now() - started),
     timedOut,
     overflow,
     spawnError,
   };
+}
+
+/**
+ * sh's own words when its `exec` of the program failed (exit 127: not found, 126: not
+ * executable), or null: the program ran.
+ */
+function execError(program: string, code: number | null, stderr: string): string | null {
+  if ((code !== 127 && code !== 126) || !/^[^\n]*\bsh: \d+: exec: [^\n]*: (not found|Permission denied)\n?$/.test(stderr)) return null;
+  return code === 127 ? `${program}: No such file or directory` : `${program}: Permission denied (not executable)`;
 }
 
 /** One line saying why a command did not succeed, or null if it did. */

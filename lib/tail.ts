@@ -208,12 +208,14 @@ function resolveLimits(given: Partial<TailLimits> | undefined): TailLimits {
 
 /**
  * Limits whose encoded output fits in `maxOutputBytes` (the exec output cap) even in the od
- * fallback (3 bytes and a bit per byte), keeping maxLineBytes; throws if no such limits exist.
+ * fallback (3 bytes and a bit per byte). Under a small cap, lines longer than half of what one
+ * file may send per run are skipped (a chunk must be able to hold a whole line and more).
  */
 export function tailLimitsWithin(maxOutputBytes: number, wanted: Partial<TailLimits> = {}): TailLimits {
   const l = { ...DEFAULT_TAIL_LIMITS, ...wanted };
   const total = Math.min(l.maxBytesTotal, Math.floor(maxOutputBytes / 4));
-  return resolveLimits({ ...l, maxBytesTotal: total, maxBytesPerFile: Math.min(l.maxBytesPerFile, total) });
+  const perFile = Math.min(l.maxBytesPerFile, total);
+  return resolveLimits({ ...l, maxBytesTotal: total, maxBytesPerFile: perFile, maxLineBytes: Math.min(l.maxLineBytes, Math.floor(perFile / 2)) });
 }
 
 // The shell side. The script prints its encoding name, then ONE encoded stream (base64, or od hex

@@ -39,7 +39,9 @@ const END = new Date('2026-11-20T12:00:00Z');
 const SEED = 1;
 
 const vcBin = path.join(repoRoot, 'bin', 'vc');
-const fleetDir = path.join(repoRoot, '.bench', `fleet-${machines}x${days}-s${SEED}-${END.toISOString().slice(0, 13)}`);
+// Bumped whenever the fleet's content changes, so a cached old fleet is not measured.
+const FLEET_VERSION = 2;
+const fleetDir = path.join(repoRoot, '.bench', `fleet-v${FLEET_VERSION}-${machines}x${days}-s${SEED}-${END.toISOString().slice(0, 13)}`);
 
 function buildFleet(): void {
   const marker = path.join(fleetDir, 'state', 'demo.json');

@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { COLLECTOR_NAMES } from '../lib/catalog.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,13 +30,13 @@ test('every report prints the robot envelope with --json and Markdown with --md'
     assert.deepEqual(Object.keys(env), ['schema_version', 'generated_at', 'data', 'staleness', 'warnings']);
     assert.equal(env.schema_version, `vc.${name}.v1`);
     assert.ok(Math.abs(Date.parse(env.generated_at) - Date.now()) < 60_000);
-    assert.deepEqual(Object.keys(env.staleness).sort(), ['agents', 'repos', 'sys', 'tools']);
+    assert.deepEqual(Object.keys(env.staleness).sort(), [...COLLECTOR_NAMES].sort());
     for (const v of Object.values(env.staleness)) assert.equal(typeof v, 'number');
     assert.deepEqual(env.warnings, []);
     const md = vc(['report', name, '--md'], demoEnv);
     assert.equal(md.code, 0, md.stderr);
     assert.match(md.stdout, new RegExp(`^# vc ${name} · \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\n`));
-    assert.match(md.stdout, /\nData age: agents \d+[sm] · repos \d+[sm] · sys \d+[sm] · tools \d+[smhd]+\n/);
+    assert.match(md.stdout, /\nData age: agents \d+[sm] · claude-logs \d+[sm] · codex-logs \d+[sm] · gemini-logs \d+[sm] · repos \d+[sm] · sys \d+[sm] · tools \d+[smhd]+\n/);
   }
   assert.equal(vc(['report', 'triage', '--md', '--json'], demoEnv).code, 2);
   const unknown = vc(['report', 'nope'], demoEnv);
@@ -130,7 +131,8 @@ test('on an empty data dir triage collects this machine first, says so on stderr
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /no data in .* yet: collecting this machine first/);
   assert.match(r.stdout, /^# vc triage/);
-  assert.match(r.stdout, /Warning: no data was stored yet, so vc collected the local machine first \(4 of 4 collectors ok\)/);
+  const n = COLLECTOR_NAMES.length;
+  assert.match(r.stdout, new RegExp(`Warning: no data was stored yet, so vc collected the local machine first \\(${n} of ${n} collectors ok\\)`));
 
   // Cross-check what was stored against the machine itself.
   const machine = json('machines', env).data.machines[0];

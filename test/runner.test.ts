@@ -4,13 +4,14 @@
 // sys collector misbehave; the others must not notice.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { COLLECTOR_NAMES } from '../lib/catalog.ts';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readRaw, tmpDir, vc, writeExecutable } from './helpers.ts';
 
 const base = fs.realpathSync(tmpDir('vc-runner-'));
-const SOURCES = ['sys', 'repos', 'agents', 'tools'];
+const SOURCES = COLLECTOR_NAMES;
 
 interface Env {
   root: string;
@@ -76,7 +77,7 @@ exec /usr/bin/flock "$@"
 `;
 
 describe('vc collect', () => {
-  test('a normal pass runs sys, repos, agents and tools, each as its own process, and records one ok run each', () => {
+  test('a normal pass runs every collector, each as its own process, and records one ok run each', () => {
     const e = setup();
     const log = path.join(e.root, 'flock.log');
     writeExecutable(e.bin, 'flock', flockWrapper(log));
@@ -112,7 +113,7 @@ describe('vc collect', () => {
       assert.equal(new Set(mine.map((c) => c.pid)).size, 1);
       return mine[0]!.pid;
     });
-    assert.equal(new Set(pids).size, 4, 'four distinct processes');
+    assert.equal(new Set(pids).size, SOURCES.length, 'one process per collector');
   });
 
   test('a collector that fails is recorded with a clear error and does not stop the others; exit 1', () => {
@@ -210,7 +211,7 @@ describe('vc collect', () => {
     assert.equal(runs.sys!.data.status, 'ok');
     assert.equal(runs.repos!.data.status, 'ok');
     assert.equal(runs.agents!.data.status, 'ok');
-    assert.equal(JSON.parse(r.stdout).data.runs.length, 4, 'the pass still reports all its runs');
+    assert.equal(JSON.parse(r.stdout).data.runs.length, SOURCES.length, 'the pass still reports all its runs');
   });
 
   test('--source and --machine: unknown names exit 2 naming the choices, and run nothing', () => {
@@ -236,18 +237,18 @@ describe('vc collect', () => {
     const e = setup();
     const first = vc(['collect', '--due'], e.env);
     assert.equal(first.code, 0, first.stderr + first.stdout);
-    assert.equal(e.runs().length, 4);
+    assert.equal(e.runs().length, SOURCES.length);
     const second = vc(['collect', '--due'], e.env);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'nothing due');
-    assert.equal(e.runs().length, 4, 'no new runs');
+    assert.equal(e.runs().length, SOURCES.length, 'no new runs');
     const json = vc(['collect', '--due', '--json'], e.env);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout).data.runs, []);
     // Without --due everything runs again.
     const all = vc(['collect', '--source', 'agents'], e.env);
     assert.equal(all.code, 0, all.stderr);
-    assert.equal(e.runs().length, 5);
+    assert.equal(e.runs().length, SOURCES.length + 1);
   });
 
   /** The recorded runs of one pass, sorted by start: [source, start ms, end ms]. */
@@ -263,7 +264,7 @@ describe('vc collect', () => {
     const r = vc(['collect'], e.env);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const s = spans(e);
-    assert.equal(s.length, 4);
+    assert.equal(s.length, SOURCES.length);
     for (let i = 1; i < s.length; i++) {
       assert.ok(s[i - 1]![2] <= s[i]![1], `${s[i]![0]} started before ${s[i - 1]![0]} ended: ${JSON.stringify(s)}`);
     }

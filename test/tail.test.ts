@@ -542,7 +542,10 @@ test('limits: a chunk must exceed a line, the total must hold a chunk; tailLimit
   const small = tailLimitsWithin(8 << 20);
   assert.equal(small.maxBytesTotal, 2 << 20);
   assert.ok(small.maxBytesPerFile <= small.maxBytesTotal && small.maxBytesPerFile > small.maxLineBytes);
-  assert.throws(() => tailLimitsWithin(1 << 20), /must exceed maxLineBytes/);
+  // Under a small cap, the line limit shrinks with it (max_output_bytes is a user setting).
+  const tiny = tailLimitsWithin(1 << 20);
+  assert.deepEqual([tiny.maxBytesTotal, tiny.maxBytesPerFile, tiny.maxLineBytes], [256 << 10, 256 << 10, 128 << 10]);
+  assert.throws(() => tailLimitsWithin(4), /positive integer/);
 });
 
 test('saved cursors: malformed entries are dropped with a warning, good ones kept', () => {

@@ -5,6 +5,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { writeAgentLogs, type Truth } from '../fixtures/agent-logs.ts';
 import { openSession, type Row, type Session } from '../lib/duck.ts';
@@ -15,6 +16,7 @@ import { codexLogsSchema } from '../lib/sources/codex-logs.ts';
 import { reposSchema } from '../lib/sources/repos.ts';
 import { ccusageDaily } from './ccusage.ts';
 import { tmpDir, vc, withNulls } from './helpers.ts';
+import { SSH_USER, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
 
 const END = new Date('2026-11-20T12:00:00Z');
 const SOURCES = ['claude-logs', 'codex-logs', 'gemini-logs'];
@@ -131,6 +133,46 @@ describe('usage from generated logs equals the true totals', () => {
     assert.equal(now.cache_read, (was?.cache_read ?? 0) + 70);
     // A third pass still adds nothing.
     assert.deepEqual(collectLogs(home, data).map((r) => r.rows), [0, 0, 0]);
+  });
+});
+
+describe('usage from a machine over ssh equals the truth', { skip: sshdAvailable() ? false : 'needs root and /usr/sbin/sshd' }, () => {
+  let sshd: Sshd | undefined;
+  let sub = '';
+  after(() => {
+    sshd?.stop();
+    if (sub) fs.rmSync(sub, { recursive: true, force: true });
+  });
+
+  test('the three collectors read ~/ roots of the remote user, incrementally', async () => {
+    sshd = await startSshd([{ name: 'ok' }]);
+    // The logs live in the remote user's home, named by ~/ paths in the config.
+    const remoteHome = execFileSync('sh', ['-c', `getent passwd ${SSH_USER} | cut -d: -f6`], { encoding: 'utf8' }).trim();
+    sub = fs.mkdtempSync(path.join(remoteHome, 'vc-usage-'));
+    const home = path.join(sub, 'home');
+    const truth = writeAgentLogs(home, { seed: 3, end: END, days: 6, targetBytes: 2 * 2 ** 20 });
+    execFileSync('chmod', ['-R', 'go+rX', sub]);
+    const rel = `~/${path.basename(sub)}/home`;
+    const dir = tmpDir('vc-usage-ssh-');
+    const toml = path.join(dir, 'vc.toml');
+    fs.writeFileSync(toml, [
+      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
+      '[collectors.claude-logs]', `roots = ["${rel}/.claude/projects", "${rel}/.config/claude/projects"]`,
+      '[collectors.codex-logs]', `roots = ["${rel}/.codex/sessions", "${rel}/.codex/archived_sessions"]`,
+      '[collectors.gemini-logs]', `roots = ["${rel}/.gemini/tmp"]`,
+      '[[machines]]', 'id = "remote"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
+    ].join('\n'));
+    const data = path.join(dir, 'data');
+    const collect = () => {
+      const r = vc(['collect', '--json', '--source', SOURCES.join(',')], { VC_CONFIG: toml, VC_DATA_DIR: data, XDG_RUNTIME_DIR: dir });
+      const runs = (JSON.parse(r.stdout).data.runs as Array<Record<string, any>>).sort((a, b) => SOURCES.indexOf(a.source) - SOURCES.indexOf(b.source));
+      for (const run of runs) assert.equal(run.status, 'ok', `${run.source}: ${run.error}`);
+      return runs;
+    };
+    const first = collect();
+    assert.ok(first.every((r) => r.machine_id === 'remote' && r.rows > 0));
+    assert.deepEqual(normalize(await counted(data)), normalize(truth.byDay));
+    assert.deepEqual(collect().map((r) => r.rows), [0, 0, 0], 'the second pass reads nothing again');
   });
 });
 

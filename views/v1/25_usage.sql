@@ -305,7 +305,7 @@ limit_rows AS (
 ),
 hourly AS (
   SELECT machine_id, agent, date_trunc('hour', ts) AS hour, sum(total_tokens) AS tokens
-  FROM v1.usage_recent_entries WHERE ts <= vc_now() - INTERVAL 1 HOUR GROUP BY ALL
+  FROM v1.usage_recent_entries WHERE ts <= vc_now() - INTERVAL 1 HOUR AND ts > vc_recent_since() GROUP BY ALL
 ),
 base AS (
   SELECT machine_id, agent, median(tokens) AS typical, count(*) AS hours FROM hourly GROUP BY ALL
@@ -325,7 +325,8 @@ burn AS (
 sessions AS (
   SELECT machine_id, agent, session_id, project, min(ts) AS first_at, max(ts) AS last_at,
     sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd
-  FROM v1.usage_recent_entries WHERE session_id IS NOT NULL AND project IS NOT NULL AND ts <= vc_now()
+  FROM v1.usage_recent_entries
+  WHERE session_id IS NOT NULL AND project IS NOT NULL AND ts <= vc_now() AND ts > vc_recent_since()
   GROUP BY ALL
 ),
 no_commits AS (

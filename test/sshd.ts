@@ -72,6 +72,27 @@ function ensureUser(): void {
   execFileSync('chown', [SSH_USER, SSH_HOME]);
 }
 
+/** Whether a process's environment holds `marker` (NAME=value). */
+function hasMarker(pid: number | string, marker: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker);
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/** Whether a process belongs to one of this server's sessions (see SetEnv below). */
+export const servedBy = (sshd: Sshd, pid: number): boolean => hasMarker(pid, `VC_SSHD=${path.basename(sshd.dir)}`);
+
+/** Kills every process whose environment holds `marker`. */
+function killMarked(marker: string): void {
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (hasMarker(pid, marker)) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone meanwhile */ }
+    }
+  }
+}
+
 export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
   ensureUser();
   fs.mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege separation directory
@@ -98,6 +119,8 @@ export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication yes',
     'StrictModes no', 'UsePAM no', 'PrintMotd no', 'PrintLastLog no', 'UseDNS no', 'X11Forwarding no',
     'MaxStartups 200:30:400', 'MaxSessions 32', `PidFile ${path.join(dir, 'sshd.pid')}`, 'LogLevel ERROR',
+    // Marks every process of this server's sessions, so stop() kills these and no other test's.
+    `SetEnv VC_SSHD=${path.basename(dir)}`,
   ].join('\n') + '\n');
   const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
@@ -117,8 +140,9 @@ export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
   ].join('\n') + '\n');
   const stop = () => {
     try { process.kill(-sshd.pid!, 'SIGKILL'); } catch { /* gone */ }
-    // The connections sshd forked for the test user (and their shells) go too.
-    try { execFileSync('pkill', ['-KILL', '-u', SSH_USER], { stdio: 'ignore' }); } catch { /* none left */ }
+    // The sessions' processes go too, also the ones orphaned by a dropped connection; other
+    // servers' (tests run side by side) stay.
+    killMarked(`VC_SSHD=${path.basename(dir)}`);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stop);

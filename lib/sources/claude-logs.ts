@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CollectorDef, Item } from '../collector.ts';
 import type { TailFile } from '../tail.ts';
-import { lineKey, parseObject, tailLogs } from './logtail.ts';
+import { asCount, asObject, asString, lineItems, parseObject, tailLogs } from './logtail.ts';
 
 const count = z.number().int().nonnegative();
 const text = z.string().nullable();
@@ -42,11 +42,8 @@ export type ClaudeLogsItem = z.infer<typeof claudeLogsSchema>;
 /** ccusage's timestamp rule: ISO 8601 UTC, seconds, optional milliseconds. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const optCount = (v: unknown): number | null | undefined => (v === undefined || v === null ? null : isCount(v) ? v : undefined);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const obj = (v: unknown): Record<string, unknown> | null =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
+/** An optional count: null when absent, undefined when present but not a count. */
+const optCount = (v: unknown): number | null | undefined => (v === undefined || v === null ? null : asCount(v) ?? undefined);
 
 /**
  * The fact a line carries, or the reason it has none worth storing (null: a line without usage,
@@ -58,32 +55,32 @@ export function claudeFact(file: string, offset: number, line: string): ClaudeLo
   if (!line.includes('"usage"')) return null;
   const o = parseObject(line);
   if (!o) return 'not a JSON object';
-  const message = obj(o.message);
-  const usage = obj(message?.usage);
+  const message = asObject(o.message);
+  const usage = asObject(message?.usage);
   if (!message || !usage) return null;
   if (typeof o.timestamp !== 'string' || !TIMESTAMP.test(o.timestamp)) return 'usage line without a valid timestamp';
-  const input = usage.input_tokens;
-  const output = usage.output_tokens;
+  const input = asCount(usage.input_tokens);
+  const output = asCount(usage.output_tokens);
   const creation = optCount(usage.cache_creation_input_tokens);
   const read = optCount(usage.cache_read_input_tokens);
-  if (!isCount(input) || !isCount(output) || creation === undefined || read === undefined) return 'usage with token counts that are not non-negative integers';
-  const split = obj(usage.cache_creation);
+  if (input === null || output === null || creation === undefined || read === undefined) return 'usage with token counts that are not non-negative integers';
+  const split = asObject(usage.cache_creation);
   const c5m = optCount(split?.ephemeral_5m_input_tokens);
   const c1h = optCount(split?.ephemeral_1h_input_tokens);
-  const speed = str(usage.speed);
+  const speed = asString(usage.speed);
   const cost = o.costUSD;
   return {
     file,
     byte_offset: offset,
     ts: o.timestamp,
-    session_id: str(o.sessionId),
-    cwd: str(o.cwd),
-    version: str(o.version),
+    session_id: asString(o.sessionId),
+    cwd: asString(o.cwd),
+    version: asString(o.version),
     is_sidechain: o.isSidechain === true,
     is_api_error: o.isApiErrorMessage === true,
-    message_id: str(message.id),
-    request_id: str(o.requestId),
-    model: str(message.model),
+    message_id: asString(message.id),
+    request_id: asString(o.requestId),
+    model: asString(message.model),
     speed: speed === 'standard' || speed === 'fast' ? speed : null,
     input_tokens: input,
     output_tokens: output,
@@ -95,15 +92,8 @@ export function claudeFact(file: string, offset: number, line: string): ClaudeLo
   };
 }
 
-export function claudeItems(file: TailFile, skip: (reason: string) => void): Item[] {
-  const items: Item[] = [];
-  for (const line of file.lines) {
-    const fact = claudeFact(file.path, line.offset, line.text);
-    if (typeof fact === 'string') skip(`${fact} (Claude Code log)`);
-    else if (fact) items.push({ kind: 'event', key: lineKey(file.path, line.text), data: fact });
-  }
-  return items;
-}
+export const claudeItems = (file: TailFile, skip: (reason: string) => void): Item[] =>
+  lineItems(file, claudeFact, 'Claude Code log', skip);
 
 export const claudeLogsCollector: CollectorDef = {
   name: 'claude-logs',

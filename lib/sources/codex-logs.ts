@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { CollectorDef, Item } from '../collector.ts';
 import type { TailFile } from '../tail.ts';
-import { lineKey, parseObject, tailLogs } from './logtail.ts';
+import { asCount, asIsoTime, asObject, asString, lineItems, parseObject, tailLogs } from './logtail.ts';
 
 const count = z.number().int().nonnegative().nullable();
 const text = z.string().nullable();
@@ -61,18 +61,7 @@ export type CodexLogsItem = z.infer<typeof codexLogsSchema>;
 type Blank = { [K in keyof typeof fields]: null };
 const BLANK = Object.fromEntries(Object.keys(fields).map((k) => [k, null])) as Blank;
 
-const obj = (v: unknown): Record<string, unknown> | null =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const cnt = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** An ISO timestamp, or null for anything that is not one. */
-function isoTime(v: unknown): string | null {
-  if (typeof v !== 'string') return null;
-  const t = Date.parse(v);
-  return /^\d{4}-\d{2}-\d{2}T/.test(v) && Number.isFinite(t) ? new Date(t).toISOString() : null;
-}
 
 /** Unix seconds as an ISO timestamp (rate-limit resets), or null. */
 function unixTime(v: unknown): string | null {
@@ -84,17 +73,17 @@ interface Usage { input: number | null; cached: number | null; output: number | 
 
 /** TokenUsage; older logs call the cached field cache_read_input_tokens and may lack total_tokens. */
 function usage(v: unknown): Usage | null {
-  const u = obj(v);
+  const u = asObject(v);
   if (!u) return null;
-  const input = cnt(u.input_tokens);
-  const output = cnt(u.output_tokens);
-  const total = cnt(u.total_tokens) ?? (input !== null && output !== null ? input + output : null);
-  return { input, cached: cnt(u.cached_input_tokens) ?? cnt(u.cache_read_input_tokens), output, reasoning: cnt(u.reasoning_output_tokens), total };
+  const input = asCount(u.input_tokens);
+  const output = asCount(u.output_tokens);
+  const total = asCount(u.total_tokens) ?? (input !== null && output !== null ? input + output : null);
+  return { input, cached: asCount(u.cached_input_tokens) ?? asCount(u.cache_read_input_tokens), output, reasoning: asCount(u.reasoning_output_tokens), total };
 }
 
 function limit(v: unknown): { used: number | null; window: number | null; resets: string | null } {
-  const l = obj(v);
-  return { used: finite(l?.used_percent), window: cnt(l?.window_minutes), resets: unixTime(l?.resets_at) };
+  const l = asObject(v);
+  return { used: finite(l?.used_percent), window: asCount(l?.window_minutes), resets: unixTime(l?.resets_at) };
 }
 
 /** The fact a rollout line carries, a reason to skip it, or null (a line vc does not need). */
@@ -103,56 +92,49 @@ export function codexFact(file: string, offset: number, line: string): CodexLogs
   if (!line.includes('"session_meta"') && !line.includes('"turn_context"') && !line.includes('"token_count"')) return null;
   const o = parseObject(line);
   if (!o) return 'not a JSON object';
-  const payload = obj(o.payload);
-  const ts = isoTime(o.timestamp);
+  const payload = asObject(o.payload);
+  const ts = asIsoTime(o.timestamp);
   if (!payload) return null;
   const base = { ...BLANK, file, byte_offset: offset, ts };
   if (o.type === 'session_meta') {
-    const git = obj(payload.git);
+    const git = asObject(payload.git);
     const source = payload.source;
     return {
       ...base, type: 'session',
-      session_id: str(payload.id), cwd: str(payload.cwd), forked_from_id: str(payload.forked_from_id),
-      originator: str(payload.originator), cli_version: str(payload.cli_version),
-      session_source: typeof source === 'string' ? source : obj(source) ? Object.keys(obj(source)!)[0] ?? null : null,
-      git_branch: str(git?.branch), git_repository_url: str(git?.repository_url),
+      session_id: asString(payload.id), cwd: asString(payload.cwd), forked_from_id: asString(payload.forked_from_id),
+      originator: asString(payload.originator), cli_version: asString(payload.cli_version),
+      session_source: typeof source === 'string' ? source : asObject(source) ? Object.keys(asObject(source)!)[0] ?? null : null,
+      git_branch: asString(git?.branch), git_repository_url: asString(git?.repository_url),
     };
   }
-  if (o.type === 'turn_context') return { ...base, type: 'turn', cwd: str(payload.cwd), model: str(payload.model) };
+  if (o.type === 'turn_context') return { ...base, type: 'turn', cwd: asString(payload.cwd), model: asString(payload.model) };
   if (o.type !== 'event_msg' || payload.type !== 'token_count') return null;
   if (!ts) return 'token_count without a valid timestamp';
-  const info = obj(payload.info);
+  const info = asObject(payload.info);
   const total = usage(info?.total_token_usage);
   const last = usage(info?.last_token_usage);
   if (info && (!total || total.input === null || total.output === null)) return 'token_count whose total usage lacks input or output tokens';
-  const limits = obj(payload.rate_limits);
+  const limits = asObject(payload.rate_limits);
   const primary = limit(limits?.primary);
   const secondary = limit(limits?.secondary);
   return {
     ...base, type: 'tokens', ts,
-    model: str(info?.model) ?? str(info?.model_name) ?? str(payload.model),
+    model: asString(info?.model) ?? asString(info?.model_name) ?? asString(payload.model),
     total_input_tokens: total?.input ?? null, total_cached_input_tokens: total?.cached ?? null,
     total_output_tokens: total?.output ?? null, total_reasoning_output_tokens: total?.reasoning ?? null,
     total_tokens: total?.total ?? null,
     last_input_tokens: last?.input ?? null, last_cached_input_tokens: last?.cached ?? null,
     last_output_tokens: last?.output ?? null, last_reasoning_output_tokens: last?.reasoning ?? null,
     last_total_tokens: last?.total ?? null,
-    model_context_window: cnt(info?.model_context_window),
+    model_context_window: asCount(info?.model_context_window),
     primary_used_percent: primary.used, primary_window_minutes: primary.window, primary_resets_at: primary.resets,
     secondary_used_percent: secondary.used, secondary_window_minutes: secondary.window, secondary_resets_at: secondary.resets,
-    plan_type: str(limits?.plan_type),
+    plan_type: asString(limits?.plan_type),
   };
 }
 
-export function codexItems(file: TailFile, skip: (reason: string) => void): Item[] {
-  const items: Item[] = [];
-  for (const line of file.lines) {
-    const fact = codexFact(file.path, line.offset, line.text);
-    if (typeof fact === 'string') skip(`${fact} (Codex log)`);
-    else if (fact) items.push({ kind: 'event', key: lineKey(file.path, line.text), data: fact });
-  }
-  return items;
-}
+export const codexItems = (file: TailFile, skip: (reason: string) => void): Item[] =>
+  lineItems(file, codexFact, 'Codex log', skip);
 
 export const codexLogsCollector: CollectorDef = {
   name: 'codex-logs',

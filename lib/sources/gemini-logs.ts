@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CollectorDef, Item } from '../collector.ts';
 import type { FileCursor, TailFile } from '../tail.ts';
-import { lineKey, parseObject, tailLogs } from './logtail.ts';
+import { asCount, asIsoTime, asObject, asString, lineItems, lineKey, parseObject, tailLogs } from './logtail.ts';
 
 const count = z.number().int().nonnegative().nullable();
 const text = z.string().nullable();
@@ -43,16 +43,6 @@ export type GeminiLogsItem = z.infer<typeof geminiLogsSchema>;
 type Blank = { [K in keyof typeof fields]: null };
 const BLANK = Object.fromEntries(Object.keys(fields).map((k) => [k, null])) as Blank;
 
-const obj = (v: unknown): Record<string, unknown> | null =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const cnt = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
-
-function isoTime(v: unknown): string | null {
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v)) return null;
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
-}
 
 /** The <project-id> of a chat file: the directory that holds its chats/ directory. */
 export const geminiProject = (file: string): string | null => /\/([^/]+)\/chats\//.exec(file)?.[1] ?? null;
@@ -64,26 +54,26 @@ function sessionFact(file: string, offset: number, o: Record<string, unknown>): 
   if (typeof o.sessionId !== 'string') return null;
   return {
     ...BLANK, type: 'session', file, byte_offset: offset, project: geminiProject(file), session_id: o.sessionId,
-    project_hash: str(o.projectHash), session_kind: str(o.kind), start_time: isoTime(o.startTime),
+    project_hash: asString(o.projectHash), session_kind: asString(o.kind), start_time: asIsoTime(o.startTime),
   };
 }
 
 /** A model message with tokens, a reason to skip it, or null (any other record). */
 function messageFact(file: string, offset: number, o: Record<string, unknown>, sessionId: string | null): Fact {
   if (o.type !== 'gemini') return null;
-  const tokens = obj(o.tokens);
+  const tokens = asObject(o.tokens);
   if (!tokens) return null; // tokens arrive in a later copy of the message
   if (typeof o.id !== 'string') return 'model message without an id';
-  const ts = isoTime(o.timestamp);
+  const ts = asIsoTime(o.timestamp);
   if (!ts) return 'model message without a valid timestamp';
-  const input = cnt(tokens.input);
-  const output = cnt(tokens.output);
+  const input = asCount(tokens.input);
+  const output = asCount(tokens.output);
   if (input === null || output === null) return 'tokens whose input or output is not a non-negative integer';
   return {
     ...BLANK, type: 'message', file, byte_offset: offset, project: geminiProject(file), session_id: sessionId,
-    message_id: o.id, ts, model: str(o.model),
-    input_tokens: input, output_tokens: output, cached_tokens: cnt(tokens.cached) ?? 0,
-    thoughts_tokens: cnt(tokens.thoughts) ?? 0, tool_tokens: cnt(tokens.tool) ?? 0, total_tokens: cnt(tokens.total),
+    message_id: o.id, ts, model: asString(o.model),
+    input_tokens: input, output_tokens: output, cached_tokens: asCount(tokens.cached) ?? 0,
+    thoughts_tokens: asCount(tokens.thoughts) ?? 0, tool_tokens: asCount(tokens.tool) ?? 0, total_tokens: asCount(tokens.total),
   };
 }
 
@@ -106,8 +96,8 @@ export function geminiRecordFacts(file: string, content: string, skip: (reason: 
   const facts: GeminiLogsItem[] = session && typeof session === 'object' ? [session] : [];
   const messages = Array.isArray(o.messages) ? o.messages : [];
   messages.forEach((m, i) => {
-    const message = obj(m);
-    const fact = message ? messageFact(file, i, message, str(o.sessionId)) : 'legacy chat message that is not an object';
+    const message = asObject(m);
+    const fact = message ? messageFact(file, i, message, asString(o.sessionId)) : 'legacy chat message that is not an object';
     if (typeof fact === 'string') skip(`${fact} (Gemini log)`);
     else if (fact) facts.push(fact);
   });
@@ -125,13 +115,7 @@ function geminiReader() {
   return (file: TailFile, skip: (reason: string) => void, before: FileCursor | undefined): Item[] => {
     if (!file.path.includes('/chats/')) return [];
     if (file.path.endsWith('.json')) return legacyItems(file, skip, before, partial);
-    const items: Item[] = [];
-    for (const line of file.lines) {
-      const fact = geminiLineFact(file.path, line.offset, line.text);
-      if (typeof fact === 'string') skip(`${fact} (Gemini log)`);
-      else if (fact) items.push({ kind: 'event', key: lineKey(file.path, line.text), data: fact });
-    }
-    return items;
+    return lineItems(file, geminiLineFact, 'Gemini log', skip);
   };
 }
 

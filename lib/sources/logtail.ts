@@ -27,14 +27,41 @@ export function lineKey(file: string, text: string): string {
   return createHash('sha256').update(file).update('\n').update(text).digest('hex').slice(0, 24);
 }
 
+// Reading untrusted JSON values: each gives the value if it has the wanted type, else null.
+export const asObject = (v: unknown): Record<string, unknown> | null =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
+export const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/** A token count: a non-negative safe integer. */
+export const asCount = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
+/** An ISO 8601 date-time, normalized to UTC with milliseconds. */
+export function asIsoTime(v: unknown): string | null {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v)) return null;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
 /** Parses a line as a JSON object, or null (not JSON, or not an object). */
 export function parseObject(text: string): Record<string, unknown> | null {
   try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
+    return asObject(JSON.parse(text));
   } catch {
     return null;
   }
+}
+
+/**
+ * Items from a file's lines, one per line that carries a fact (`fact` gives it, or a reason to
+ * skip the line, or null for a line with nothing vc needs), keyed by file and line.
+ */
+export function lineItems(file: TailFile, fact: (file: string, offset: number, text: string) => unknown, label: string,
+  skip: (reason: string) => void): Item[] {
+  const items: Item[] = [];
+  for (const line of file.lines) {
+    const f = fact(file.path, line.offset, line.text);
+    if (typeof f === 'string') skip(`${f} (${label})`);
+    else if (f) items.push({ kind: 'event', key: lineKey(file.path, line.text), data: f });
+  }
+  return items;
 }
 
 export async function tailLogs(ctx: CollectContext, opts: LogTailOptions): Promise<CollectOutput> {

@@ -23,7 +23,7 @@ import { repoRoot } from '../lib/paths.ts';
 import { COLLECTOR_NAMES } from '../lib/catalog.ts';
 import { SSH_USER, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
 import { writeAgentLogs } from '../fixtures/agent-logs.ts';
-import { ccusageBin } from './ccusage.ts';
+import { ccusageBin, ccusageDaily } from './ccusage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -158,18 +158,11 @@ function benchUsage(): void {
   }
 }
 
-/** Wall time of one ccusage 18 daily run over a home's Claude logs. */
+/** Wall time of one ccusage 18 daily run over a home's Claude logs (test/ccusage.ts runs it). */
 function timeCcusage(home: string): number {
-  const { bin } = ccusageBin();
-  const roots = [path.join(home, '.claude'), path.join(home, '.config', 'claude')].filter((d) => fs.existsSync(path.join(d, 'projects')));
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, 'daily', '--json', '--offline'], {
-    cwd: home, env: { PATH: process.env.PATH, HOME: home, TZ: 'UTC', CLAUDE_CONFIG_DIR: roots.join(','), NO_COLOR: '1' },
-    encoding: 'utf8', maxBuffer: 256 * 2 ** 20,
-  });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`ccusage exited ${r.status}: ${r.stderr.slice(0, 500)}`);
-  return ms;
+  ccusageDaily(home);
+  return performance.now() - t0;
 }
 
 /**

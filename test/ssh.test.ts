@@ -34,7 +34,7 @@ import { codexLogsSchema } from '../lib/sources/codex-logs.ts';
 import { geminiLogsSchema } from '../lib/sources/gemini-logs.ts';
 import { MACHINE_ID } from '../lib/config.ts';
 import { readRaw, tmpDir, withNulls, writeExecutable } from './helpers.ts';
-import { SSH_USER, servedBy, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { freePort, SSH_USER, servedBy, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
 
 const SKIP = sshdAvailable() ? false
   : 'needs root and /usr/sbin/sshd (Debian openssh-server) to run a real sshd on loopback; run as root, as .ci/run does';
@@ -98,17 +98,6 @@ function vcAsync(args: string[], extraEnv: NodeJS.ProcessEnv = {}, envBase = env
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - startedAt, startedAt }));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 }
 

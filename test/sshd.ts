@@ -34,7 +34,8 @@ export interface Sshd {
 
 export const sshdAvailable = () => fs.existsSync('/usr/sbin/sshd') && process.getuid?.() === 0;
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (just now). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

@@ -237,26 +237,30 @@ WITH past AS (
 )
 SELECT b.machine_id, b.agent, b.window_start, b.window_end, b.first_entry_at, b.last_entry_at, b.entries, b.tokens, b.cost_usd,
   b.models,
-  round(b.tokens / greatest(epoch(vc_now() - b.first_entry_at) / 3600, 0.25)) AS tokens_per_hour,
-  round(b.cost_usd / greatest(epoch(vc_now() - b.first_entry_at) / 3600, 0.25), 4) AS cost_per_hour,
-  round(b.tokens + b.tokens / greatest(epoch(vc_now() - b.first_entry_at) / 3600, 0.25) * epoch(b.window_end - vc_now()) / 3600) AS projected_tokens,
+  round(b.tokens / h.elapsed) AS tokens_per_hour,
+  round(b.cost_usd / h.elapsed, 4) AS cost_per_hour,
+  round(b.tokens + b.tokens / h.elapsed * epoch(b.window_end - vc_now()) / 3600) AS projected_tokens,
   round(epoch(b.window_end - vc_now()) / 60) AS minutes_left,
   p.max_window_tokens, p.median_tokens_per_hour, coalesce(p.past_windows, 0) AS past_windows
-FROM v1.usage_blocks b LEFT JOIN past p USING (machine_id, agent)
+FROM v1.usage_blocks b LEFT JOIN past p USING (machine_id, agent),
+  -- Hours since the window's first entry, at least a quarter: a first minute's burst is no pace.
+  LATERAL (SELECT greatest(epoch(vc_now() - b.first_entry_at) / 3600, 0.25) AS elapsed) h
 WHERE b.is_active;
 COMMENT ON VIEW v1.usage_current_windows IS 'The active 5-hour window per machine and agent: tokens and cost so far, burn rate per hour (floor 15 minutes of elapsed time), projected total at its end, minutes left, and the largest and median pace of the last 30 days'' windows';
 
 -- Codex's own account of its windows (server-side percent used and reset time), newest per machine.
-CREATE VIEW v1.usage_rate_limits AS
+CREATE MACRO vc_codex_rate_limits(facts) AS TABLE
 SELECT machine_id, 'codex' AS agent, max(ts) AS reported_at,
   arg_max(plan_type, ts) AS plan_type,
   arg_max(primary_used_percent, ts) AS primary_used_percent, arg_max(primary_window_minutes, ts) AS primary_window_minutes,
   arg_max(primary_resets_at, ts) AS primary_resets_at,
   arg_max(secondary_used_percent, ts) AS secondary_used_percent, arg_max(secondary_window_minutes, ts) AS secondary_window_minutes,
   arg_max(secondary_resets_at, ts) AS secondary_resets_at
-FROM codex_logs
+FROM query_table(facts)
 WHERE "type" = 'tokens' AND (primary_used_percent IS NOT NULL OR secondary_used_percent IS NOT NULL) AND ts <= vc_now()
 GROUP BY machine_id;
+
+CREATE VIEW v1.usage_rate_limits AS FROM vc_codex_rate_limits('codex_logs');
 COMMENT ON VIEW v1.usage_rate_limits IS 'Codex rate limits as the server last reported them per machine: primary (5-hour) and secondary (weekly) percent used, window length and reset time';
 
 -- What `vc report usage` reads: the entries within its --since/--until span and --machine.
@@ -286,21 +290,14 @@ COMMENT ON VIEW v1.usage_recent_entries IS 'usage_entries over the recent window
 --                     a jump is noise);
 --   usage_no_commits  an agent session still burning after hours with no commit in its repository.
 CREATE VIEW v1.usage_factors AS
-WITH limits AS (
-  SELECT machine_id, max(ts) AS reported_at,
-    arg_max(primary_used_percent, ts) AS used_5h, arg_max(primary_resets_at, ts) AS resets_5h,
-    arg_max(secondary_used_percent, ts) AS used_week, arg_max(secondary_resets_at, ts) AS resets_week,
-    arg_max(plan_type, ts) AS plan_type
-  FROM codex_logs_recent
-  WHERE "type" = 'tokens' AND (primary_used_percent IS NOT NULL OR secondary_used_percent IS NOT NULL) AND ts <= vc_now()
-  GROUP BY machine_id
-),
+WITH limits AS (FROM vc_codex_rate_limits('codex_logs_recent')),
 limit_rows AS (
   SELECT machine_id, 'usage_limit' AS factor_id, w.name AS subject, w.used AS value,
     format('Codex reports {}% of its {} window used; it resets at {} UTC (in {})', w.used, w.name,
       strftime(w.resets, '%Y-%m-%d %H:%M'), human_age(epoch(w.resets - vc_now()))) AS summary,
     to_json({agent: 'codex', usage_window: w.name, used_percent: w.used, resets_at: w.resets, reported_at: reported_at, plan_type: plan_type}) AS evidence
-  FROM limits, LATERAL (VALUES ('codex 5-hour', used_5h, resets_5h), ('codex weekly', used_week, resets_week)) w(name, used, resets)
+  FROM limits, LATERAL (VALUES ('codex 5-hour', primary_used_percent, primary_resets_at),
+    ('codex weekly', secondary_used_percent, secondary_resets_at)) w(name, used, resets)
   WHERE w.used IS NOT NULL AND w.resets > vc_now()
 ),
 hourly AS (

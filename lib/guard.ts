@@ -47,7 +47,7 @@ const IN_PLACE = new Set([
   'sys', 'repos', 'agents', 'collector_runs', 'tools', 'claude_logs', 'codex_logs', 'gemini_logs', 'configured_machines', 'source_intervals',
   'pricing', 'pricing_source',
   // Usage over all history (views/v1/25_usage.sql; not the usage_recent_* ones).
-  'usage_claude', 'usage_codex', 'usage_gemini', 'usage_entries', 'usage_report_entries', 'usage_blocks', 'usage_current_windows', 'usage_rate_limits',
+  'usage_claude', 'usage_codex', 'usage_gemini', 'usage_entries', 'usage_blocks', 'usage_current_windows', 'usage_rate_limits',
 ]);
 
 /**

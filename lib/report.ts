@@ -42,17 +42,19 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   usage: () => import('../reports/usage.ts'),
 };
 
-interface NamedQuery { name: string; one: boolean; sql: string }
+interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }
 
 /**
  * Splits a report's SQL file into named queries. Each starts with a line `-- name: <key>`,
- * optionally followed by `one` when the query returns a single row (or none: null).
+ * optionally followed by `one` when the query returns a single row (or none: null), or by `setup`
+ * for statements whose result is no part of the report (a temp table the later queries share, so
+ * that an expensive view is computed once, not once per query).
  */
 export function parseNamedQueries(text: string, origin: string): NamedQuery[] {
   const queries: NamedQuery[] = [];
   for (const line of text.split('\n')) {
-    const m = /^--\s*name:\s*([a-z_]+)(\s+one)?\s*$/.exec(line);
-    if (m) queries.push({ name: m[1]!, one: Boolean(m[2]), sql: '' });
+    const m = /^--\s*name:\s*([a-z_]+)(?:\s+(one|setup))?\s*$/.exec(line);
+    if (m) queries.push({ name: m[1]!, shape: (m[2] as 'one' | 'setup' | undefined) ?? 'rows', sql: '' });
     else if (queries.length) queries[queries.length - 1]!.sql += `${line}\n`;
   }
   if (queries.length === 0) throw new Error(`${origin} has no "-- name:" queries`);
@@ -78,7 +80,7 @@ export async function runReportQueries(name: string, session: Session, options: 
   for (const q of parseNamedQueries(fs.readFileSync(file, 'utf8'), `reports/${name}.sql`)) {
     try {
       const rows = await session.query(q.sql);
-      data[q.name] = q.one ? (rows[0] ?? null) : rows;
+      if (q.shape !== 'setup') data[q.name] = q.shape === 'one' ? (rows[0] ?? null) : rows;
     } catch (err) {
       throw new Error(`report ${name}, query ${q.name}: ${(err as Error).message}`);
     }

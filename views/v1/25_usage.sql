@@ -180,7 +180,7 @@ COMMENT ON VIEW v1.usage_entries IS 'Every counted usage entry of Claude Code, C
 -- after that, or after a pause of more than 5 hours. So windows depend only on the active hours
 -- (each window starts on one), and a window's successor is the first active hour 5 hours on.
 CREATE MACRO vc_usage_blocks(entries) AS TABLE
-WITH e AS (
+WITH e AS MATERIALIZED (
   SELECT machine_id, agent, ts, total_tokens, cost_usd, model,
     ts - lag(ts) OVER (PARTITION BY machine_id, agent ORDER BY ts) AS gap
   FROM query_table(entries)
@@ -194,20 +194,14 @@ hours AS (
 runs AS (
   SELECT *, sum(after_pause::INTEGER) OVER (PARTITION BY machine_id, agent ORDER BY hour) AS run FROM hours
 ),
-successor AS (
-  SELECT a.machine_id, a.agent, a.run, a.hour, b.hour AS next_start
-  FROM runs a ASOF LEFT JOIN runs b
-    ON a.machine_id = b.machine_id AND a.agent = b.agent AND a.run = b.run AND b.hour >= a.hour + INTERVAL 5 HOUR
-),
+-- The chain of window starts of a run, folded over its sorted hours: the first hour, then each
+-- hour at least 5 hours after the last start (a recursive CTE did the same one window per step,
+-- 30x slower over a month of history).
 starts AS (
-  WITH RECURSIVE chain(machine_id, agent, run, start) AS (
-    SELECT machine_id, agent, run, min(hour) FROM runs GROUP BY ALL
-    UNION ALL
-    SELECT s.machine_id, s.agent, s.run, s.next_start
-    FROM chain c JOIN successor s ON s.machine_id = c.machine_id AND s.agent = c.agent AND s.run = c.run AND s.hour = c.start
-    WHERE s.next_start IS NOT NULL
-  )
-  SELECT * FROM chain
+  SELECT machine_id, agent,
+    unnest(list_reduce(list_transform(list(hour ORDER BY hour), h -> [h]),
+      (acc, x) -> CASE WHEN x[1] >= acc[-1] + INTERVAL 5 HOUR THEN list_concat(acc, x) ELSE acc END)) AS start
+  FROM runs GROUP BY machine_id, agent, run
 ),
 assigned AS (
   SELECT s.start, e.* FROM e ASOF JOIN starts s
@@ -227,11 +221,12 @@ COMMENT ON VIEW v1.usage_blocks IS '5-hour billing windows per machine and agent
 -- The window each machine and agent is in now, with its pace: tokens per hour since its first
 -- entry, the total projected at the window's end at that pace, the time left, and the largest
 -- window of the last 30 days as the yardstick for "about to be exhausted" (ccusage's --token-limit max).
-CREATE VIEW v1.usage_current_windows AS
-WITH past AS (
+CREATE MACRO vc_usage_current_windows(entries) AS TABLE
+WITH blocks AS MATERIALIZED (FROM vc_usage_blocks(entries)),
+past AS (
   SELECT machine_id, agent, max(tokens) AS max_window_tokens, median(tokens / greatest(epoch(last_entry_at - first_entry_at) / 3600, 0.25)) AS median_tokens_per_hour,
     count(*) AS past_windows
-  FROM v1.usage_blocks
+  FROM blocks
   WHERE NOT is_active AND window_start >= vc_now() - INTERVAL 30 DAY
   GROUP BY ALL
 )
@@ -242,10 +237,12 @@ SELECT b.machine_id, b.agent, b.window_start, b.window_end, b.first_entry_at, b.
   round(b.tokens + b.tokens / h.elapsed * epoch(b.window_end - vc_now()) / 3600) AS projected_tokens,
   round(epoch(b.window_end - vc_now()) / 60) AS minutes_left,
   p.max_window_tokens, p.median_tokens_per_hour, coalesce(p.past_windows, 0) AS past_windows
-FROM v1.usage_blocks b LEFT JOIN past p USING (machine_id, agent),
+FROM blocks b LEFT JOIN past p USING (machine_id, agent),
   -- Hours since the window's first entry, at least a quarter: a first minute's burst is no pace.
   LATERAL (SELECT greatest(epoch(vc_now() - b.first_entry_at) / 3600, 0.25) AS elapsed) h
 WHERE b.is_active;
+
+CREATE VIEW v1.usage_current_windows AS FROM vc_usage_current_windows('v1.usage_entries');
 COMMENT ON VIEW v1.usage_current_windows IS 'The active 5-hour window per machine and agent: tokens and cost so far, burn rate per hour (floor 15 minutes of elapsed time), projected total at its end, minutes left, and the largest and median pace of the last 30 days'' windows';
 
 -- Codex's own account of its windows (server-side percent used and reset time), newest per machine.
@@ -262,14 +259,6 @@ GROUP BY machine_id;
 
 CREATE VIEW v1.usage_rate_limits AS FROM vc_codex_rate_limits('codex_logs');
 COMMENT ON VIEW v1.usage_rate_limits IS 'Codex rate limits as the server last reported them per machine: primary (5-hour) and secondary (weekly) percent used, window length and reset time';
-
--- What `vc report usage` reads: the entries within its --since/--until span and --machine.
-CREATE VIEW v1.usage_report_entries AS
-SELECT * FROM v1.usage_entries
-WHERE (getvariable('vc_report_since') IS NULL OR ts >= getvariable('vc_report_since'))
-  AND (getvariable('vc_report_until') IS NULL OR ts < getvariable('vc_report_until'))
-  AND (getvariable('vc_report_machine') IS NULL OR machine_id = getvariable('vc_report_machine'));
-COMMENT ON VIEW v1.usage_report_entries IS 'usage_entries narrowed to vc report usage''s --since, --until and --machine (all of them when not set)';
 
 -- Usage over the recent window, for health and triage (reading all history at every session open
 -- would cost too much): the same rules over the *_recent tables.
@@ -290,7 +279,11 @@ COMMENT ON VIEW v1.usage_recent_entries IS 'usage_entries over the recent window
 --                     a jump is noise);
 --   usage_no_commits  an agent session still burning after hours with no commit in its repository.
 CREATE VIEW v1.usage_factors AS
-WITH limits AS (FROM vc_codex_rate_limits('codex_logs_recent')),
+-- The window's entries, deduplicated once for the three factors below.
+WITH entries AS MATERIALIZED (
+  FROM v1.usage_recent_entries WHERE ts > vc_recent_since() AND ts <= vc_now()
+),
+limits AS (FROM vc_codex_rate_limits('codex_logs_recent')),
 limit_rows AS (
   SELECT machine_id, 'usage_limit' AS factor_id, w.name AS subject, w.used AS value,
     format('Codex reports {}% of its {} window used; it resets at {} UTC (in {})', w.used, w.name,
@@ -302,14 +295,14 @@ limit_rows AS (
 ),
 hourly AS (
   SELECT machine_id, agent, date_trunc('hour', ts) AS hour, sum(total_tokens) AS tokens
-  FROM v1.usage_recent_entries WHERE ts <= vc_now() - INTERVAL 1 HOUR AND ts > vc_recent_since() GROUP BY ALL
+  FROM entries WHERE ts <= vc_now() - INTERVAL 1 HOUR GROUP BY ALL
 ),
 base AS (
   SELECT machine_id, agent, median(tokens) AS typical, count(*) AS hours FROM hourly GROUP BY ALL
 ),
 last_hour AS (
   SELECT machine_id, agent, sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd
-  FROM v1.usage_recent_entries WHERE ts > vc_now() - INTERVAL 1 HOUR AND ts <= vc_now() GROUP BY ALL
+  FROM entries WHERE ts > vc_now() - INTERVAL 1 HOUR GROUP BY ALL
 ),
 burn AS (
   SELECT l.machine_id, 'usage_burn' AS factor_id, l.agent AS subject, round(l.tokens / b.typical, 1) AS value,
@@ -322,8 +315,8 @@ burn AS (
 sessions AS (
   SELECT machine_id, agent, session_id, project, min(ts) AS first_at, max(ts) AS last_at,
     sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd
-  FROM v1.usage_recent_entries
-  WHERE session_id IS NOT NULL AND project IS NOT NULL AND ts <= vc_now() AND ts > vc_recent_since()
+  FROM entries
+  WHERE session_id IS NOT NULL AND project IS NOT NULL
   GROUP BY ALL
 ),
 no_commits AS (

@@ -6,7 +6,6 @@ import { envelope } from '../render.ts';
 import { MACHINE_ID } from '../config.ts';
 import { REPORTS, reportContext, runReportQueries, type ReportDef, type ReportOptions } from '../report.ts';
 import { asOfArg, checkArgs, configArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson, storeIsEmpty } from './common.ts';
-import { collectLocal } from './collect.ts';
 
 export default defineCommand({
   meta: { name: 'report', description: `Run a report: ${Object.keys(REPORTS).join(', ')}` },
@@ -35,6 +34,8 @@ export default defineCommand({
     const warnings: string[] = [];
     if (!asOf && storeIsEmpty(loaded.dataDir)) {
       await log.info(`no data in ${loaded.dataDir} yet: collecting this machine first (vc collect)`);
+      // Imported here: the collection code (zx and the runner) costs a report nothing otherwise.
+      const { collectLocal } = await import('./collect.ts');
       const outcomes = await collectLocal(loaded);
       warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => o.status === 'ok').length} of ${outcomes.length} collectors ok)`);
     }

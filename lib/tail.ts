@@ -56,17 +56,25 @@ export interface TailLimits {
   maxLineBytes: number;
   /** At most this many new bytes of one file per run; must exceed maxLineBytes. */
   maxBytesPerFile: number;
-  /** At most this many new bytes of all files per run; at least maxBytesPerFile. */
+  /**
+   * At most this many new bytes of all files per run; at least maxBytesPerFile. A target without
+   * base64 sends od's hex, 2.3x larger: it reads 7/16 of this (but at least maxBytesPerFile).
+   */
   maxBytesTotal: number;
   /** At most this many files read per run (each costs a couple of processes on the target). */
   maxFilesPerRun: number;
 }
 
 /**
- * Defaults: 1 MiB lines, 2 MiB per file, 4 MiB and 500 files per run. Encoded output is ~1.35x that (base64) or
- * ~3.1x without base64 on the target (od), well under the default 16 MiB output cap.
+ * Defaults: 1 MiB lines, 4 MiB per file, 11 MiB and 500 files per run: within the default 16 MiB
+ * output cap (tailLimitsWithin). Each run has a fixed cost (a script, a listing, a commit), so a
+ * long history is read in as few runs as the cap allows.
  */
-export const DEFAULT_TAIL_LIMITS: TailLimits = { maxLineBytes: 1 << 20, maxBytesPerFile: 2 << 20, maxBytesTotal: 4 << 20, maxFilesPerRun: 500 };
+export const DEFAULT_TAIL_LIMITS: TailLimits = { maxLineBytes: 1 << 20, maxBytesPerFile: 4 << 20, maxBytesTotal: 11 << 20, maxFilesPerRun: 500 };
+
+/** Output bytes per file byte, with room for the framing: base64 (76-column lines), and od -An -tx1. */
+const BASE64_RATIO = 1.4;
+const OD_RATIO = 3.2;
 
 export interface TailRequest {
   /** Files to read, absolute or `~/...`. A file that has a cursor is read anyway (see cursors). */
@@ -207,14 +215,15 @@ function resolveLimits(given: Partial<TailLimits> | undefined): TailLimits {
 }
 
 /**
- * Limits whose encoded output fits in `maxOutputBytes` (the exec output cap) even in the od
- * fallback (3 bytes and a bit per byte). Under a small cap, lines longer than half of what one
- * file may send per run are skipped (a chunk must be able to hold a whole line and more).
+ * Limits whose encoded output fits in `maxOutputBytes` (the exec output cap): the total in base64,
+ * and in the od fallback (which reads 7/16 of the total, and at least one file's share, 3.2 output
+ * bytes per byte) too. Under a small cap, lines longer than half of what one file may send per run
+ * are skipped (a chunk must be able to hold a whole line and more).
  */
 export function tailLimitsWithin(maxOutputBytes: number, wanted: Partial<TailLimits> = {}): TailLimits {
   const l = { ...DEFAULT_TAIL_LIMITS, ...wanted };
-  const total = Math.min(l.maxBytesTotal, Math.floor(maxOutputBytes / 4));
-  const perFile = Math.min(l.maxBytesPerFile, total);
+  const total = Math.min(l.maxBytesTotal, Math.floor(maxOutputBytes / BASE64_RATIO));
+  const perFile = Math.min(l.maxBytesPerFile, total, Math.floor(maxOutputBytes / OD_RATIO));
   return resolveLimits({ ...l, maxBytesTotal: total, maxBytesPerFile: perFile, maxLineBytes: Math.min(l.maxLineBytes, Math.floor(perFile / 2)) });
 }
 
@@ -224,13 +233,17 @@ export function tailLimitsWithin(maxOutputBytes: number, wanted: Partial<TailLim
 //   id INODE SIZE | missing                     what the path names now
 //   old INODE SIZE PATH | lost                  the cursor's inode found elsewhere in the directory, or not
 //   oldend | oldshort                           the old file is finished (oldshort: shorter than the offset)
-//   data cur|old FROM K N, bytes, \n END \n     K+N bytes from FROM: K already consumed (fingerprint), N new
+//   data cur|old FROM K N ALL, bytes, \n END \n K+N bytes from FROM: K already consumed (fingerprint), N new;
+//                                              ALL 1: read to the end (more bytes may follow: cut off)
 //   defer cur|old                               not read: the run's budget is spent
 //   refused TREE | pending N | noroot TREE      tree listing notes
-// Per file that changed: tail + head (2 processes). Unchanged known files cost none: their
+// Per file that changed: one process (cat or tail) when it is read to its end, else tail + head. Unchanged known files cost none: their
 // identities come from one batched stat(1); new files under a tree get theirs from find -exec stat +.
 const PRELUDE = String.raw`
-if [ "$(printf ab | base64 2>/dev/null)" = YWI= ]; then VC_ENC=b64; else VC_ENC=hex; fi
+if [ "$(printf ab | base64 2>/dev/null)" = YWI= ]; then VC_ENC=b64; else VC_ENC=hex
+  # od's output is 2.3x base64's: read 7/16 as much, but at least one file's share.
+  VC_LEFT=$((VC_LEFT / 16 * 7)); [ "$VC_LEFT" -lt "$VC_PER" ] && VC_LEFT=$VC_PER
+fi
 if [ "$(printf abc | head -c 2 2>/dev/null)" = ab ]; then VC_HC=1; else VC_HC=0; fi
 if stat -L -c '%i %s' / >/dev/null 2>&1; then VC_ST=c
 elif stat -L -f '%i %z' / >/dev/null 2>&1; then VC_ST=f
@@ -284,8 +297,12 @@ vc_chunk() {
   [ "$vc_n" = "$vc_av" ] && VC_ALL=1
   vc_k=$3; [ "$vc_k" -gt "$VC_K" ] && vc_k=$VC_K
   vc_from=$(($3 - vc_k))
-  printf 'data %s %s %s %s\n' "$1" "$vc_from" "$vc_k" "$vc_n"
-  if [ $((vc_k + vc_n)) -gt 0 ]; then vc_read "$2" "$vc_from" $((vc_k + vc_n)); fi
+  printf 'data %s %s %s %s %s\n' "$1" "$vc_from" "$vc_k" "$vc_n" "$VC_ALL"
+  if [ $((vc_k + vc_n)) -eq 0 ]; then :
+  # To the end (the usual case): one process, not two; what the file gained since its stat is cut off by the parser.
+  elif [ "$VC_ALL" = 1 ]; then
+    if [ "$vc_from" = 0 ]; then cat "$2"; else tail -c +$((vc_from + 1)) "$2"; fi 2>/dev/null
+  else vc_read "$2" "$vc_from" $((vc_k + vc_n)); fi
   printf '\n%s\n' "$VC_END"
   VC_LEFT=$((VC_LEFT - vc_n))
   [ "$vc_n" -gt 0 ] && VC_FILES=$((VC_FILES - 1))
@@ -376,10 +393,9 @@ function decodeStream(text: string): Buffer {
   const enc = (nl < 0 ? text : text.slice(0, nl)).trim();
   const body = nl < 0 ? '' : text.slice(nl + 1);
   if (enc === 'b64') {
-    let s = body.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new Error('the tail script\'s output is not valid base64');
-    s = s.slice(0, s.length - (s.length % 4));
-    return Buffer.from(s, 'base64');
+    // One base64 process wrote it all: padding only at its end. The decoder skips line breaks.
+    if (!/^[A-Za-z0-9+/\n]*={0,2}\n?$/.test(body)) throw new Error('the tail script\'s output is not valid base64');
+    return Buffer.from(body, 'base64');
   }
   if (enc === 'hex') {
     const pairs = body.trim() === '' ? [] : body.trim().split(/\s+/);
@@ -447,10 +463,12 @@ function parseRecords(buf: Buffer, endMark: Buffer, finished: boolean, warnings:
       const bytes = buf.subarray(pos, Math.max(pos, end));
       pos = end + endMark.length;
       const [from, k, n] = [num(f[2]), num(f[3]), num(f[4])];
+      // A block read to the file's end may hold what was appended after its stat: that is cut off.
+      const toEnd = f[5] === '1';
       if ([from, k, n].some(Number.isNaN)) bad(`a malformed line ${JSON.stringify(line.slice(0, 80))}`);
-      else if (bytes.length > k + n) bad(`a block of ${bytes.length} bytes where at most ${k + n} were asked for`);
-      else if (f[1] === 'cur') rec.cur = { from, k, n, bytes };
-      else rec.oldChunk = { from, k, n, bytes };
+      else if (bytes.length > k + n && !toEnd) bad(`a block of ${bytes.length} bytes where at most ${k + n} were asked for`);
+      else if (f[1] === 'cur') rec.cur = { from, k, n, bytes: bytes.subarray(0, k + n) };
+      else rec.oldChunk = { from, k, n, bytes: bytes.subarray(0, k + n) };
     } else bad(`an unexpected line ${JSON.stringify(line.slice(0, 80))}`);
   }
   // The script did not finish: its last record may be cut short.

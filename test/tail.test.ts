@@ -10,7 +10,7 @@ import { execArgv } from '../lib/exec.ts';
 import { targetFor, type Target } from '../lib/target.ts';
 import {
   buildTailScript, tailCursorsFrom, tailLimitsWithin, DEFAULT_TAIL_LIMITS,
-  type TailCursors, type TailRequest, type TailResult,
+  type TailCursors, type TailLimits, type TailRequest, type TailResult,
 } from '../lib/tail.ts';
 import { tmpDir, writeExecutable } from './helpers.ts';
 import { SSH_USER, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
@@ -531,6 +531,21 @@ describe('tail on a target without base64, GNU stat or head -c', () => {
     }
     assert.equal(b[f]!.offset, fs.statSync(f).size);
   });
+
+  test('without base64 a run reads 7/16 of the total (od output is larger), and at least one file\'s share', async () => {
+    const bin = posixOnly();
+    const dir = readableDir();
+    for (let i = 0; i < 10; i++) write(path.join(dir, `f${i}.jsonl`), `${String(i).repeat(99)}\n`);
+    const read = async (env: NodeJS.ProcessEnv | undefined, limits: Partial<TailLimits>) => {
+      const t = buildTailScript({ trees: [{ root: dir, name: '*.jsonl' }], limits: { maxLineBytes: 100, ...limits } });
+      const r = await execArgv(['sh', '-s'], { ...RUN_LIMITS, input: t.script, env });
+      assert.equal(r.code, 0, r.stderr);
+      return t.parse(r.stdout).files.filter((f) => f.lines.length).length;
+    };
+    assert.equal(await read(undefined, { maxBytesPerFile: 101, maxBytesTotal: 1600 }), 10);
+    assert.equal(await read({ PATH: bin }, { maxBytesPerFile: 101, maxBytesTotal: 1600 }), 7, '1600 / 16 * 7 = 700 bytes');
+    assert.equal(await read({ PATH: bin }, { maxBytesPerFile: 300, maxBytesTotal: 400 }), 3, 'at least maxBytesPerFile (300)');
+  });
 });
 
 test('limits: a chunk must exceed a line, the total must hold a chunk; tailLimitsWithin fits an output cap', () => {
@@ -539,12 +554,16 @@ test('limits: a chunk must exceed a line, the total must hold a chunk; tailLimit
   assert.throws(() => buildTailScript({ limits: { maxFilesPerRun: 0 } }), /positive integer/);
   const l = tailLimitsWithin(16 << 20);
   assert.equal(l.maxBytesTotal, DEFAULT_TAIL_LIMITS.maxBytesTotal);
-  const small = tailLimitsWithin(8 << 20);
-  assert.equal(small.maxBytesTotal, 2 << 20);
-  assert.ok(small.maxBytesPerFile <= small.maxBytesTotal && small.maxBytesPerFile > small.maxLineBytes);
+  // Whatever the cap, the output fits it: base64 of the total, or od's hex of what that fallback reads.
+  for (const cap of [1 << 20, 8 << 20, 16 << 20, 64 << 20]) {
+    const c = tailLimitsWithin(cap);
+    assert.ok(c.maxBytesPerFile <= c.maxBytesTotal && c.maxBytesPerFile > c.maxLineBytes, `cap ${cap}`);
+    assert.ok(c.maxBytesTotal * 1.4 <= cap, `base64 within cap ${cap}`);
+    assert.ok(Math.max(c.maxBytesPerFile, Math.floor(c.maxBytesTotal / 16) * 7) * 3.2 <= cap, `od within cap ${cap}`);
+  }
   // Under a small cap, the line limit shrinks with it (max_output_bytes is a user setting).
   const tiny = tailLimitsWithin(1 << 20);
-  assert.deepEqual([tiny.maxBytesTotal, tiny.maxBytesPerFile, tiny.maxLineBytes], [256 << 10, 256 << 10, 128 << 10]);
+  assert.deepEqual([tiny.maxBytesTotal, tiny.maxBytesPerFile, tiny.maxLineBytes], [748982, 327680, 163840]);
   assert.throws(() => tailLimitsWithin(4), /positive integer/);
 });
 
@@ -582,4 +601,14 @@ test('output that is not the script\'s is a clear error; output cut short moves 
   const ok = t.parse(`\n${mark} begin tail\nb64\n${whole.toString('base64')}\n\n${mark} end tail 0\n`);
   assert.deepEqual(texts(ok), ['line one']);
   assert.equal(ok.cursors['/tmp/x']!.offset, 9);
+  // Read to its end (ALL 1), the file had grown since its stat: the extra bytes wait for the next run.
+  const grown = Buffer.from(`file 0\nid 5 9\ndata cur 0 0 9 1\nline one\nline two\n\n${endMark}\n`);
+  const later = t.parse(`\n${mark} begin tail\nb64\n${grown.toString('base64')}\n\n${mark} end tail 0\n`);
+  assert.deepEqual(texts(later), ['line one']);
+  assert.equal(later.cursors['/tmp/x']!.offset, 9);
+  // A block that was not read to the end must not be longer than asked.
+  const long = Buffer.from(`file 0\nid 5 9\ndata cur 0 0 9 0\nline one\nline two\n\n${endMark}\n`);
+  const refused = t.parse(`\n${mark} begin tail\nb64\n${long.toString('base64')}\n\n${mark} end tail 0\n`);
+  assert.deepEqual(refused.cursors, {});
+  assert.ok(refused.warnings.some((w) => /at most 9 were asked for/.test(w)));
 });

@@ -61,7 +61,7 @@ export interface TailLimits {
    * base64 sends od's hex, 2.3x larger: it reads 7/16 of this (but at least maxBytesPerFile).
    */
   maxBytesTotal: number;
-  /** At most this many files read per run (each costs a couple of processes on the target). */
+  /** At most this many files read per run (each costs a process or two on the target). */
   maxFilesPerRun: number;
 }
 
@@ -237,8 +237,9 @@ export function tailLimitsWithin(maxOutputBytes: number, wanted: Partial<TailLim
 //                                              ALL 1: read to the end (more bytes may follow: cut off)
 //   defer cur|old                               not read: the run's budget is spent
 //   refused TREE | pending N | noroot TREE      tree listing notes
-// Per file that changed: one process (cat or tail) when it is read to its end, else tail + head. Unchanged known files cost none: their
-// identities come from one batched stat(1); new files under a tree get theirs from find -exec stat +.
+// Per file that changed: one process (cat or tail) when it is read to its end, else tail + head.
+// Unchanged known files cost none: their identities come from one batched stat(1); new files
+// under a tree get theirs from find -exec stat +.
 const PRELUDE = String.raw`
 if [ "$(printf ab | base64 2>/dev/null)" = YWI= ]; then VC_ENC=b64; else VC_ENC=hex
   # od's output is 2.3x base64's: read 7/16 as much, but at least one file's share.

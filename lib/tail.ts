@@ -84,6 +84,11 @@ export interface TailRequest {
   /** The previous run's cursors. Every file that has one is looked at (and reported deleted when gone). */
   cursors?: TailCursors;
   limits?: Partial<TailLimits>;
+  /**
+   * Only lines holding this text are returned; the others are consumed unread (never decoded to
+   * strings), for readers that want few of a file's lines.
+   */
+  lineFilter?: string;
 }
 
 export interface TailLine {
@@ -483,6 +488,8 @@ interface Reading {
   warnings: string[];
   label: string;
   maxLine: number;
+  /** TailRequest.lineFilter, as bytes. */
+  filter: Buffer | null;
 }
 
 /**
@@ -512,13 +519,16 @@ function consume(r: Reading, inode: number, offset: number, skipping: number, da
     pos = nl + 1;
     skipping = 0;
   }
+  // With a filter, `hit` is where it next occurs: lines before it are not decoded.
+  let hit = r.filter ? data.indexOf(r.filter, pos) : -1;
   for (;;) {
     const nl = data.indexOf(0x0a, pos);
     if (nl < 0) break;
     const len = nl - pos;
     if (len > r.maxLine) skipped(offset + pos, len);
-    else r.lines.push({ text: data.toString('utf8', pos, nl), inode, offset: offset + pos, bytes: len });
+    else if (!r.filter || (hit >= 0 && hit < nl)) r.lines.push({ text: data.toString('utf8', pos, nl), inode, offset: offset + pos, bytes: len });
     pos = nl + 1;
+    if (r.filter && hit >= 0 && hit < pos) hit = data.indexOf(r.filter, pos);
   }
   const rest = data.length - pos;
   if (rest > 0) {
@@ -549,6 +559,8 @@ function sameContent(cursor: FileCursor, chunk: Chunk): boolean {
 
 export function buildTailScript(req: TailRequest): TailScript {
   const limits = resolveLimits(req.limits);
+  if (req.lineFilter?.includes('\n')) throw new Error('a tail lineFilter cannot hold a newline');
+  const filter = req.lineFilter ? Buffer.from(req.lineFilter) : null;
   const cursors = req.cursors ?? {};
   const warnings: string[] = [];
   let refused = 0;
@@ -673,7 +685,7 @@ done; printf 'pending %s\\n' "$vc_p"; }
           const c = known[rec.idx]!;
           if (handled.has(rec.idx)) continue;
           handled.add(rec.idx);
-          const file = readKnown(c, rec, limits, result);
+          const file = readKnown(c, rec, limits, filter, result);
           result.files.push(file);
           if (file.cursor) result.cursors[c.path] = file.cursor;
           continue;
@@ -686,7 +698,7 @@ done; printf 'pending %s\\n' "$vc_p"; }
           continue;
         } else p = joinRoot(trees[rec.idx]!.root, rec.rel);
         if (p in result.cursors || knownPaths.has(p)) continue;
-        const file = readFresh(p, rec, limits, result);
+        const file = readFresh(p, rec, limits, filter, result);
         result.files.push(file);
         if (file.cursor) result.cursors[p] = file.cursor;
       }
@@ -714,10 +726,10 @@ done; printf 'pending %s\\n' "$vc_p"; }
 }
 
 /** Reads a path that had no cursor: from its start. */
-function readFresh(p: string, rec: Rec, limits: TailLimits, result: TailResult): TailFile {
+function readFresh(p: string, rec: Rec, limits: TailLimits, filter: Buffer | null, result: TailResult): TailFile {
   const file: TailFile = { path: p, lines: [], events: [], cursor: null, more: false };
   if (!rec.id || rec.missing) return file;
-  const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: p, maxLine: limits.maxLineBytes };
+  const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: p, maxLine: limits.maxLineBytes, filter };
   file.events.push({ type: 'new' });
   const cursor: FileCursor = { path: p, inode: rec.id.inode, size: rec.id.size, offset: 0 };
   readCur(cursor, rec.cur, r, result, file);
@@ -757,9 +769,9 @@ function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading
 }
 
 /** Reads a path that had a cursor: what changed since, and the new bytes. */
-function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, result: TailResult): TailFile {
+function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, filter: Buffer | null, result: TailResult): TailFile {
   const file: TailFile = { path: c.path, lines: [], events: [], cursor: null, more: false };
-  const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: c.path, maxLine: limits.maxLineBytes };
+  const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: c.path, maxLine: limits.maxLineBytes, filter };
   const cursor: FileCursor = { ...c };
 
   if (rec.id && rec.id.inode === c.inode) {

@@ -153,6 +153,22 @@ function scenarios(kind: string, getTarget: () => Target) {
     assert.notEqual(Buffer.byteLength(content), content.length, 'the test text is multi-byte');
   });
 
+  test(`${kind}: a line filter returns only the lines holding it, at their offsets; the others are still consumed`, async () => {
+    const dir = readableDir();
+    const f = path.join(dir, 'f.jsonl');
+    const lines = ['{"a":1}', '{"usage":1} é', '{"b":"x"}', `{"c":"${'y'.repeat(80)}"}`, '{"usage":2}', '"usage"', '{"d":3}'];
+    write(f, `${lines.join('\n')}\n{"usage":"partial`);
+    const r = reader({ files: [f], lineFilter: '"usage"', limits: { maxLineBytes: 60, maxBytesPerFile: 1000, maxBytesTotal: 1000 } });
+    const res = await r.run();
+    const at = (i: number) => Buffer.byteLength(lines.slice(0, i).map((l) => `${l}\n`).join(''));
+    assert.deepEqual(res.files[0]!.lines.map((l) => [l.text, l.offset]), [[lines[1], at(1)], [lines[4], at(4)], [lines[5], at(5)]]);
+    assert.deepEqual(events(res, f), ['new', 'line_skipped'], 'an over-long line is reported, filter or not');
+    assert.equal(r.cursors[f]!.offset, at(lines.length), 'every whole line consumed; the partial one held back');
+    fs.appendFileSync(f, '"}\n{"e":5}\n');
+    assert.deepEqual(texts(await r.run()), ['{"usage":"partial"}']);
+    assert.throws(() => buildTailScript({ files: [f], lineFilter: 'a\nb' }), /cannot hold a newline/);
+  });
+
   test(`${kind}: a file bigger than the chunk limit is read across runs, no line lost or repeated`, async () => {
     const dir = readableDir();
     const f = path.join(dir, 'big.log');

@@ -104,6 +104,8 @@ export const claudeLogsCollector: CollectorDef = {
     what: 'read Claude Code logs',
     trees: ctx.config.collectors['claude-logs'].roots.map((root) => ({ root, name: '*.jsonl' })),
     toItems: claudeItems,
+    // What claudeFact checks first: most lines (and most of the bytes) carry no usage.
+    lineFilter: '"usage"',
     absent: `no Claude Code logs here (none of ${ctx.config.collectors['claude-logs'].roots.join(', ')} exists)`,
   }),
 };

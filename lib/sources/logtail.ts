@@ -20,6 +20,8 @@ export interface LogTailOptions {
   toItems(file: TailFile, skip: (reason: string) => void, before: FileCursor | undefined): Item[];
   /** Said once when none of the roots exists on the machine. */
   absent: string;
+  /** Only lines holding this text can carry a fact: the others are not decoded (TailRequest.lineFilter). */
+  lineFilter?: string;
 }
 
 /** A stable natural key for a stored fact: where it was read and what the line said. */
@@ -88,7 +90,7 @@ async function readBatches(ctx: CollectContext, opts: LogTailOptions, start: Tai
   const limits = tailLimitsWithin(ctx.limits.maxBytes);
   const stopAt = ctx.timeLeftMs() * (1 - CATCH_UP_SHARE);
   for (let batch = 1; ; batch++) {
-    const t = buildTailScript({ trees: opts.trees, cursors, limits });
+    const t = buildTailScript({ trees: opts.trees, cursors, limits, lineFilter: opts.lineFilter });
     const r = await ctx.run(opts.what, t.script);
     const res = t.parse(r.stdout);
     res.warnings.forEach(warn);

@@ -1,7 +1,7 @@
 // Running a command with the limits every source needs: a hard wall-clock timeout that kills the
 // whole process group, and an output cap, so that no upstream program can hang or flood vc.
 import fs from 'node:fs';
-import { $ } from 'zx';
+import { $ } from 'zx/core';
 import { shQuote } from './shell.ts';
 
 export interface ExecOptions {

@@ -79,7 +79,9 @@ export async function runReportQueries(name: string, session: Session, options: 
   await session.query(reportVariables(options));
   for (const q of parseNamedQueries(fs.readFileSync(file, 'utf8'), `reports/${name}.sql`)) {
     try {
+      const t0 = performance.now();
       const rows = await session.query(q.sql);
+      if (process.env.VC_PROFILE) process.stderr.write(`reports/${name}.sql ${q.name} ${(performance.now() - t0).toFixed(0)} ms\n`);
       if (q.shape !== 'setup') data[q.name] = q.shape === 'one' ? (rows[0] ?? null) : rows;
     } catch (err) {
       throw new Error(`report ${name}, query ${q.name}: ${(err as Error).message}`);

@@ -85,10 +85,11 @@ export interface TailRequest {
   cursors?: TailCursors;
   limits?: Partial<TailLimits>;
   /**
-   * Only lines holding this text are returned; the others are consumed unread (never decoded to
-   * strings), for readers that want few of a file's lines.
+   * Only lines holding one of these strings are returned; the others are consumed unread, for
+   * readers that want few of a file's lines. Where the target's awk can (see VC_AWK), the filtering
+   * happens there and only the kept lines are sent.
    */
-  lineFilter?: string;
+  lineFilter?: readonly string[];
 }
 
 export interface TailLine {
@@ -314,22 +315,108 @@ vc_chunk() {
   [ "$vc_n" -gt 0 ] && VC_FILES=$((VC_FILES - 1))
   return 0
 }
-vc_fresh() { if vc_id "$1"; then vc_chunk cur "$1" 0 "$VC_SIZE"; fi; }
-# vc_known IDX PATH INODE SIZE OFFSET DIR: a file read before (SIZE: its size then).
+# The fast path, where a request has filter strings (TailRequest.lineFilter) and awk counts bytes,
+# keeps NULs and prints big numbers (the probe below): one awk process (VC_AWK) reads every file of
+# a manifest on its stdin, one line each:
+#   MODE <tab> ID <tab> INODE SIZE OFFSET <tab> PATH
+# MODE known|found: it prints the record's head itself ("known ID" or "found ID", and "id INODE
+# SIZE"); "-": the shell did; "note": it prints ID as it is. Then, within the run's budget (it
+# says "defer cur" for a known file that does not fit, and counts a found one as pending):
+#   fdata cur FROM K N        K fingerprint bytes from FROM, then the N new bytes from OFFSET
+#   F<k> \n bytes \n          the fingerprint (fewer bytes: the file shrank)
+#   L<len> \n bytes \n        a line holding a filter string;  S<n>  n bytes of lines not kept;
+#   X<len>                    a line over the cap, not read
+#   T<len> \n bytes \n        the (up to 32) bytes before where it stopped
+#   E<consumed> <stop>        stop 1: out of budget; 2: OFFSET is not a line start; 3: unreadable
+# then the block's end marker. A line not whole within N bytes is not consumed. A file is read
+# from its start (skipping what was read) up to VC_SEEK bytes in, else through tail -c. At the end,
+# on stderr: the budget left and the files left.
+VC_AWK='
+function keep(t,  i) { for (i = 1; i <= nf; i++) if (index(t, f[i])) return 1; return 0 }
+function last(t, m) { return length(t) > m ? substr(t, length(t) - m + 1) : t }
+function q(t) { gsub(/\047/, "\047\\\047\047", t); return "\047" t "\047" }
+function push(line, len) { tl = len >= 31 ? substr(line, len - 30) "\n" : last(tl line "\n", 32) }
+function rd(path, off, n, lim,   k, from, cmd, pos, end, len, line, s, out, stop, r, fp, on) {
+  k = off < K ? off : K; from = off - k
+  printf "fdata cur %.0f %.0f %.0f\n", from, k, n
+  cmd = ""; pos = 0; s = 0; out = 0; stop = 0; tl = ""; on = off == 0
+  if (from > seek) { cmd = "tail -c +" sprintf("%.0f", from + 1) " " q(path) " 2>/dev/null"; pos = from }
+  if (on) printf "F0\n\n"
+  while ((r = (cmd != "" ? (cmd | getline line) : (getline line < path))) > 0) {
+    len = length(line); end = pos + len + 1
+    if (!on) {
+      if (end > off) { fp = last(tl substr(line, 1, off - pos), k); printf "F%.0f\n%s\n", length(fp), fp; stop = 2; break }
+      push(line, len); pos = end
+      if (end == off) { on = 1; fp = last(tl, k); printf "F%.0f\n%s\n", length(fp), fp }
+      continue
+    }
+    if (end > off + n) break
+    if (len > max) { if (s) { printf "S%.0f\n", s; s = 0 } printf "X%.0f\n", len }
+    else if (!keep(line)) s += len + 1
+    else {
+      if (out + len + 16 > lim) { stop = 1; break }
+      if (s) { printf "S%.0f\n", s; s = 0 }
+      printf "L%.0f\n%s\n", len, line; out += len + 16
+    }
+    push(line, len); pos = end
+  }
+  if (cmd != "") close(cmd); else close(path)
+  if (r < 0 && pos == 0 && !(on && off > 0)) stop = 3
+  if (!on && stop == 0) printf "F0\n\n"
+  if (s) printf "S%.0f\n", s
+  if (stop < 2) printf "T%.0f\n%s\n", length(tl), tl
+  printf "E%.0f %d\n", (on && pos > off ? pos - off : 0), stop
+  printf "\n%s\n", ENVIRON["VC_END"]
+  return out
+}
+BEGIN { FS = "\t"; nf = ENVIRON["VC_NF"] + 0; for (i = 1; i <= nf; i++) f[i] = ENVIRON["VC_F" i]; pending = 0 }
+$1 == "note" { print $2; next }
+NF < 4 { next }
+{
+  split($3, a, " "); av = a[2] - a[3]; if (av < 0) av = 0
+  lim = per < left ? per : left
+  room = av == 0 || (lim > max + 16 && files > 0)
+  if ($1 == "found" && !room) { pending++; next }
+  if ($1 != "-") printf "%s %s\nid %.0f %.0f\n", $1, $2, a[1], a[2]
+  if (!room) { print "defer cur"; next }
+  left -= rd($4, a[3], av, lim); if (av > 0) files--
+}
+END { if (pending) print "pending " pending; printf "%.0f %.0f\n", left, files > "/dev/stderr" }'
+VC_FLT=0
+if [ "$VC_NF" -gt 0 ] && [ "$(printf 'x\000y\n' | awk '{ printf "%d:%s\n", length($0), $0 }' 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 333a7800790a ] \
+  && [ "$(awk 'BEGIN { printf "%.0f", 2 ^ 40 }' 2>/dev/null)" = 1099511627776 ] \
+  && [ "$(awk 'BEGIN { print 7 > "/dev/stderr" }' 2>&1)" = 7 ]; then VC_FLT=1; fi
+# vc_manifest: VC_AWK over the manifest on stdin; the budget it leaves is the shell's again.
+vc_manifest() {
+  vc_r=$(awk -v left="$VC_LEFT" -v files="$VC_FILES" -v per="$VC_PER" -v max="$VC_LINE" -v K="$VC_K" -v seek="$VC_SEEK" "$VC_AWK" 2>&1 >&6)
+  case $vc_r in [0-9]*\ [0-9]*) VC_LEFT=${'$'}{vc_r%% *}; VC_FILES=${'$'}{vc_r#* } ;; *) VC_LEFT=0 ;; esac
+}
+# vc_fchunk FILE OFFSET SIZE: one file through VC_AWK (the shell printed its record's head).
+vc_fchunk() {
+  vc_m=$(printf -- '-\t-\t0 %s %s\t%s' "$3" "$2" "$1")
+  vc_manifest <<VC_M
+$vc_m
+VC_M
+}
+# vc_cur FILE OFFSET SIZE [SKIPPING]: the new bytes of the file a path names: filtered where that
+# works, raw while an over-long line is being skipped (only raw bytes can finish it).
+vc_cur() { if [ "$VC_FLT" = 1 ] && [ "${'$'}{4:-0}" = 0 ]; then vc_fchunk "$1" "$2" "$3"; else vc_chunk cur "$1" "$2" "$3"; fi; }
+vc_fresh() { if vc_id "$1"; then vc_cur "$1" 0 "$VC_SIZE"; fi; }
+# vc_known IDX PATH INODE SIZE OFFSET SKIPPING DIR: a file read before (SIZE: its size then).
 vc_known() {
   printf 'known %s\n' "$1"
   vc_has=0
   if vc_id "$2"; then
     if [ "$VC_INO" = "$3" ]; then
-      if [ "$VC_SIZE" -lt "$5" ]; then vc_chunk cur "$2" 0 "$VC_SIZE"
+      if [ "$VC_SIZE" -lt "$5" ]; then vc_cur "$2" 0 "$VC_SIZE"
       elif [ "$VC_SIZE" = "$4" ] && [ "$VC_SIZE" = "$5" ]; then :
-      else vc_chunk cur "$2" "$5" "$VC_SIZE"; fi
+      else vc_cur "$2" "$5" "$VC_SIZE" "$6"; fi
       return 0
     fi
     vc_has=1; vc_nsize=$VC_SIZE
   fi
   # The path is gone or names another file: the old one may have been renamed in its directory.
-  vc_old=$(find "$6" -maxdepth 1 -type f -inum "$3" ! -name '*[[:cntrl:]]*' 2>/dev/null | head -n 1)
+  vc_old=$(find "$7" -maxdepth 1 -type f -inum "$3" ! -name '*[[:cntrl:]]*' 2>/dev/null | head -n 1)
   if [ -n "$vc_old" ] && vc_o=$(vc_stat "$vc_old") && [ "${'$'}{vc_o%% *}" = "$3" ]; then
     vc_osize=${'$'}{vc_o#* }
     printf 'old %s %s\n' "$vc_o" "$vc_old"
@@ -343,31 +430,71 @@ vc_known() {
   else
     printf 'lost\n'
   fi
-  if [ "$vc_has" = 1 ]; then vc_chunk cur "$2" 0 "$vc_nsize"; fi
+  if [ "$vc_has" = 1 ]; then vc_cur "$2" 0 "$vc_nsize"; fi
   return 0
 }
-# Known files, from fd 3 ("IDX INODE SIZE OFFSET PATH") and their batched stats on fd 4.
+# Known files, from stdin: the cursors ("IDX INODE SIZE OFFSET SKIPPING PATH"), a line $1, then
+# their batched stats ("INODE SIZE PATH"). Those whose path still names the same file, at the size
+# already read to its end, are settled here in one awk (their records go straight out, no shell
+# loop); on the fast path, those that only grew are printed for VC_AWK ("M ..."); the others for
+# vc_known, with their stat or "- -" ("W ...").
+vc_plan() {
+  awk -v sep="$1" -v fast="$VC_FLT" '
+    !s { if ($0 == sep) { s = 1; next }
+         n++; line[n] = $0; p = $0; for (i = 0; i < 5; i++) sub(/^[^ ]* /, "", p)
+         if (p == "~") p = ENVIRON["HOME"]; else if (substr(p, 1, 2) == "~/") p = ENVIRON["HOME"] substr(p, 2)
+         path[n] = p; next }
+    { q = $0; sub(/^[^ ]* [^ ]* /, "", q); st[q] = $1 " " $2 }
+    END { for (i = 1; i <= n; i++) {
+      split(line[i], a, " ")
+      has = path[i] in st; b[1] = b[2] = ""; if (has) split(st[path[i]], b, " ")
+      if (has && b[1] == a[2] && b[2] == a[3] && a[3] == a[4]) print "R known " a[1] "\nR id " st[path[i]]
+      else if (fast && has && b[1] == a[2] && b[2] + 0 > a[4] + 0 && a[5] == 0) print "M known\t" a[1] "\t" b[1] " " b[2] " " a[4] "\t" path[i]
+      else print "W " (has ? st[path[i]] : "- -") " " a[1] " " a[2] " " a[3] " " a[4] " " a[5] " " path[i]
+    } }'
+}
+# vc_walk: the W lines of vc_plan, from fd 3, each through vc_known.
 vc_walk() {
-  IFS= read -r vc_sl <&4 || vc_sl=
   while IFS= read -r vc_e <&3; do
+    [ -n "$vc_e" ] || continue
+    vc_s1=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }; vc_s2=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }
     vc_i=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }; vc_ino=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }
-    vc_sz=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }; vc_off=${'$'}{vc_e%% *}; vc_p=${'$'}{vc_e#* }
-    case $vc_p in '~') vc_p=$HOME ;; '~/'*) vc_p=$HOME/${'$'}{vc_p#'~/'} ;; esac
-    VC_PRE=
-    if [ -n "$vc_sl" ] && [ "${'$'}{vc_sl#* * }" = "$vc_p" ]; then
-      VC_PRE=${'$'}{vc_sl%" $vc_p"}; IFS= read -r vc_sl <&4 || vc_sl=
-    fi
+    vc_sz=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }; vc_off=${'$'}{vc_e%% *}; vc_e=${'$'}{vc_e#* }
+    vc_sk=${'$'}{vc_e%% *}; vc_p=${'$'}{vc_e#* }
+    VC_PRE=; [ "$vc_s1" = - ] || VC_PRE="$vc_s1 $vc_s2"
     vc_d=${'$'}{vc_p%/*}; [ -n "$vc_d" ] || vc_d=/
-    vc_known "$vc_i" "$vc_p" "$vc_ino" "$vc_sz" "$vc_off" "$vc_d"
+    vc_known "$vc_i" "$vc_p" "$vc_ino" "$vc_sz" "$vc_off" "$vc_sk" "$vc_d"
   done
 }
 `;
 
+/**
+ * On the fast path a file is read from its start, skipping what was read, when that is at most this
+ * far in; further in, a tail -c process is cheaper than reading through.
+ */
+const SEEK_BYTES = 1 << 20;
+
 /** Paths per stat(1) call: far below any ARG_MAX. */
 const STAT_BATCH = 256;
 
+/** Raw bytes: k fingerprint bytes from `from`, then n new ones (more, when read to the end). */
 interface Chunk { from: number; k: number; n: number; bytes: Buffer }
-type ChunkOrDefer = Chunk | 'defer';
+/** What the target's filter sent for k + n bytes from `from` (VC_AWK). */
+interface FilteredChunk {
+  from: number; k: number; n: number;
+  /** The k bytes before the new ones (fewer: the file shrank meanwhile). */
+  fp: Buffer;
+  /** In file order: kept lines, byte counts of lines not kept, lengths of over-long lines. */
+  items: Array<{ line: Buffer } | { skip: number } | { long: number }>;
+  /** The (up to 32) bytes before where consuming stopped. */
+  tail: Buffer;
+  /** New bytes consumed (whole lines only). */
+  consumed: number;
+  /** 0: done; 1: the output budget ran out; 2: the fingerprint does not end at a line start. */
+  stop: number;
+}
+type ChunkOrDefer = Chunk | FilteredChunk | 'defer';
+const isFiltered = (c: Chunk | FilteredChunk): c is FilteredChunk => 'items' in c;
 interface Rec {
   kind: 'known' | 'file' | 'found';
   idx: number;
@@ -380,7 +507,7 @@ interface Rec {
   oldEnd?: boolean;
   oldShort?: boolean;
   cur?: ChunkOrDefer;
-  oldChunk?: ChunkOrDefer;
+  oldChunk?: Chunk | 'defer';
   /** Every block it announced was terminated: the record can be trusted. */
   complete: boolean;
 }
@@ -475,11 +602,63 @@ function parseRecords(buf: Buffer, endMark: Buffer, finished: boolean, warnings:
       else if (bytes.length > k + n && !toEnd) bad(`a block of ${bytes.length} bytes where at most ${k + n} were asked for`);
       else if (f[1] === 'cur') rec.cur = { from, k, n, bytes: bytes.subarray(0, k + n) };
       else rec.oldChunk = { from, k, n, bytes: bytes.subarray(0, k + n) };
+    } else if (w === 'fdata' && f[1] === 'cur') {
+      const end = buf.indexOf(endMark, pos);
+      if (end < 0) {
+        rec.complete = false;
+        break;
+      }
+      const block = buf.subarray(pos, Math.max(pos, end));
+      pos = end + endMark.length;
+      const [from, k, n] = [num(f[2]), num(f[3]), num(f[4])];
+      const chunk = [from, k, n].some(Number.isNaN) ? 'a malformed header' : parseFiltered(block, from, k, n);
+      if (typeof chunk === 'string') bad(`a filtered block: ${chunk}`);
+      else rec.cur = chunk;
     } else bad(`an unexpected line ${JSON.stringify(line.slice(0, 80))}`);
   }
   // The script did not finish: its last record may be cut short.
   if (!finished && rec) rec.complete = false;
   return { recs, notes };
+}
+
+/**
+ * Reads VC_AWK's output for one file (the grammar is beside VC_AWK), or says what is wrong with it.
+ * Every count is checked: the items must add up to what it says it consumed, within n.
+ */
+function parseFiltered(block: Buffer, from: number, k: number, n: number): FilteredChunk | string {
+  const chunk: FilteredChunk = { from, k, n, fp: Buffer.alloc(0), items: [], tail: Buffer.alloc(0), consumed: -1, stop: 0 };
+  let pos = 0;
+  let sum = 0;
+  const take = (len: number): Buffer | null => {
+    if (pos + len + 1 > block.length || block[pos + len] !== 0x0a) return null;
+    const b = block.subarray(pos, pos + len);
+    pos += len + 1;
+    return b;
+  };
+  while (pos < block.length) {
+    const nl = block.indexOf(0x0a, pos);
+    if (nl < 0) return 'a record cut short';
+    const head = block.toString('latin1', pos, nl);
+    pos = nl + 1;
+    const m = /^([FLSXT])(\d{1,15})$/.exec(head) ?? /^(E)(\d{1,15}) ([012])$/.exec(head);
+    if (!m) return `an unexpected record ${JSON.stringify(head.slice(0, 40))}`;
+    const [, type, count, stop] = m;
+    const len = Number(count);
+    if (chunk.consumed >= 0) return 'a record after the end';
+    if (type === 'F' || type === 'L' || type === 'T') {
+      const bytes = take(len);
+      if (!bytes) return `a ${type} record whose ${len} bytes are missing`;
+      if (type === 'F') chunk.fp = bytes;
+      else if (type === 'T') chunk.tail = bytes;
+      else { chunk.items.push({ line: bytes }); sum += len + 1; }
+    } else if (type === 'S') { chunk.items.push({ skip: len }); sum += len; }
+    else if (type === 'X') { chunk.items.push({ long: len }); sum += len + 1; }
+    else { chunk.consumed = len; chunk.stop = Number(stop); }
+  }
+  if (chunk.consumed < 0) return 'no end record';
+  if (chunk.consumed !== sum || sum > n) return `its records cover ${sum} bytes, it says ${chunk.consumed}, of ${n}`;
+  if (chunk.fp.length > k || chunk.tail.length > FINGERPRINT) return 'an over-long fingerprint';
+  return chunk;
 }
 
 interface Reading {
@@ -488,8 +667,13 @@ interface Reading {
   warnings: string[];
   label: string;
   maxLine: number;
-  /** TailRequest.lineFilter, as bytes. */
-  filter: Buffer | null;
+  /** TailRequest.lineFilter, as bytes: raw bytes are filtered here. */
+  filter: Buffer[] | null;
+}
+
+function lineSkipped(r: Reading, inode: number, start: number, bytes: number): void {
+  r.events.push({ type: 'line_skipped', inode, offset: start, bytes });
+  r.warnings.push(`${r.label}: skipped a ${bytes}-byte line at byte ${start} (over the ${r.maxLine}-byte line limit)`);
 }
 
 /**
@@ -500,10 +684,7 @@ interface Reading {
 function consume(r: Reading, inode: number, offset: number, skipping: number, data: Buffer, finished: boolean):
   { offset: number; skipping: number } {
   let pos = 0;
-  const skipped = (start: number, bytes: number) => {
-    r.events.push({ type: 'line_skipped', inode, offset: start, bytes });
-    r.warnings.push(`${r.label}: skipped a ${bytes}-byte line at byte ${start} (over the ${r.maxLine}-byte line limit)`);
-  };
+  const skipped = (start: number, bytes: number) => lineSkipped(r, inode, start, bytes);
   if (skipping > 0) {
     const nl = data.indexOf(0x0a);
     if (nl < 0) {
@@ -519,16 +700,23 @@ function consume(r: Reading, inode: number, offset: number, skipping: number, da
     pos = nl + 1;
     skipping = 0;
   }
-  // With a filter, `hit` is where it next occurs: lines before it are not decoded.
-  let hit = r.filter ? data.indexOf(r.filter, pos) : -1;
+  // With filters, `hits` holds where each next occurs (-1: nowhere): lines before are not decoded.
+  const hits = r.filter?.map((f) => data.indexOf(f, pos)) ?? [];
+  const kept = (nl: number) => {
+    let any = false;
+    hits.forEach((h, i) => {
+      if (h >= 0 && h < pos) hits[i] = h = data.indexOf(r.filter![i]!, pos);
+      if (h >= 0 && h < nl) any = true;
+    });
+    return any;
+  };
   for (;;) {
     const nl = data.indexOf(0x0a, pos);
     if (nl < 0) break;
     const len = nl - pos;
     if (len > r.maxLine) skipped(offset + pos, len);
-    else if (!r.filter || (hit >= 0 && hit < nl)) r.lines.push({ text: data.toString('utf8', pos, nl), inode, offset: offset + pos, bytes: len });
+    else if (!r.filter || kept(nl)) r.lines.push({ text: data.toString('utf8', pos, nl), inode, offset: offset + pos, bytes: len });
     pos = nl + 1;
-    if (r.filter && hit >= 0 && hit < pos) hit = data.indexOf(r.filter, pos);
   }
   const rest = data.length - pos;
   if (rest > 0) {
@@ -550,17 +738,38 @@ function fingerprint(chunk: Chunk, offset: number): string {
   return chunk.bytes.subarray(start - chunk.from, offset - chunk.from).toString('hex');
 }
 
-/** Does the chunk's first k bytes match what the cursor consumed last? */
-function sameContent(cursor: FileCursor, chunk: Chunk): boolean {
-  if (chunk.bytes.length < chunk.k) return false;
-  if (cursor.tail === undefined || chunk.k === 0) return true;
-  return chunk.bytes.subarray(0, chunk.k).toString('hex') === cursor.tail.slice(-chunk.k * 2);
+/** Do the k bytes read before the cursor's offset match what it consumed last? */
+function sameTail(cursor: FileCursor, before: Buffer): boolean {
+  if (cursor.tail === undefined || before.length === 0) return true;
+  return before.toString('hex') === cursor.tail.slice(-before.length * 2);
+}
+
+/** Takes a filtered chunk's lines into the reading and moves the cursor past what it consumed. */
+function readFiltered(cursor: FileCursor, chunk: FilteredChunk, r: Reading, result: TailResult): void {
+  let at = cursor.offset;
+  for (const item of chunk.items) {
+    if ('line' in item) {
+      r.lines.push({ text: item.line.toString('utf8'), inode: cursor.inode, offset: at, bytes: item.line.length });
+      at += item.line.length + 1;
+    } else if ('skip' in item) at += item.skip;
+    else {
+      lineSkipped(r, cursor.inode, at, item.long);
+      at += item.long + 1;
+    }
+  }
+  result.bytes += chunk.consumed;
+  cursor.offset = at;
+  cursor.tail = chunk.tail.toString('hex');
+  delete cursor.skipping;
 }
 
 export function buildTailScript(req: TailRequest): TailScript {
   const limits = resolveLimits(req.limits);
-  if (req.lineFilter?.includes('\n')) throw new Error('a tail lineFilter cannot hold a newline');
-  const filter = req.lineFilter ? Buffer.from(req.lineFilter) : null;
+  const filters = req.lineFilter ?? [];
+  for (const f of filters) {
+    if (f === '' || /[\n\0]/.test(f) || !f.isWellFormed()) throw new Error(`a tail lineFilter string must be non-empty, without newline or NUL: ${JSON.stringify(f)}`);
+  }
+  const filter = filters.length ? filters.map((f) => Buffer.from(f)) : null;
   const cursors = req.cursors ?? {};
   const warnings: string[] = [];
   let refused = 0;
@@ -605,11 +814,14 @@ export function buildTailScript(req: TailRequest): TailScript {
     for (let i = 0; i < known.length; i += STAT_BATCH) stats.push(`vc_stats ${known.slice(i, i + STAT_BATCH).map((c) => shPath(c.path)).join(' ')}`);
     parts.push(
       `vc_st=$(${stats.join('; ')})`,
-      `vc_walk 3<<'${delim}' 4<<${delim}_S`,
-      ...known.map((c, i) => `${i} ${c.inode} ${c.size} ${c.offset} ${c.path}`),
+      `vc_pl=$({ cat <<'${delim}'`,
+      ...known.map((c, i) => `${i} ${c.inode} ${c.size} ${c.offset} ${c.skipping ? 1 : 0} ${c.path}`),
       delim,
-      '$vc_st',
-      `${delim}_S`,
+      `printf '%s\\n%s\\n' ${delim} "$vc_st"; } | vc_plan ${delim})`,
+      `printf '%s\\n' "$vc_pl" | awk 'sub(/^R /, "")'`,
+      // In this shell, not a pipeline's: the budget they use is gone for what follows.
+      `vc_manifest <<VC_M_${nonce}`, `$(printf '%s\\n' "$vc_pl" | awk 'sub(/^M /, "")')`, `VC_M_${nonce}`,
+      `vc_walk 3<<VC_W_${nonce}`, `$(printf '%s\\n' "$vc_pl" | awk 'sub(/^W /, "")')`, `VC_W_${nonce}`,
     );
   }
   fresh.forEach((p, i) => parts.push(`printf 'file ${i}\\n'; vc_fresh ${shPath(p)}`));
@@ -641,21 +853,35 @@ export function buildTailScript(req: TailRequest): TailScript {
     parts.push(`{
 {
 ${listings.join('\n')}
-} | sort | { vc_p=0; while IFS= read -r vc_line; do
+} | sort | if [ "$VC_FLT" = 1 ] && [ "$VC_ST" != l ]; then
+  # The fast path: the new files, with their stats, as the manifest of vc_manifest (refused ones as notes).
+  awk '{ t = $0; sub(/ .*/, "", t); x = substr($0, length(t) + 2) }
+    x == "?" { print "note\trefused " t; next }
+    { rel = x; sub(/\t.*/, "", rel); sub(/^\\.\\//, "", rel); st = substr(x, index(x, "\t") + 1)
+      print "found\t" t " " rel "\t" st " 0\t" ENVIRON["VC_R" t] "/" rel }' | vc_manifest
+else { vc_p=0; while IFS= read -r vc_line; do
   vc_t=\${vc_line%% *}; vc_x=\${vc_line#* }
   if [ "$vc_x" = '?' ]; then printf 'refused %s\\n' "$vc_t"; continue; fi
-  if [ "$VC_LEFT" -le 0 ] || [ "$VC_FILES" -le 0 ]; then vc_p=$((vc_p + 1)); continue; fi
+  if [ "$VC_LEFT" -le 0 ] || [ "$VC_FILES" -le 0 ]; then
+    # The budget is spent: awk counts the rest (and notes refused paths), not this loop line by line.
+    awk '$2 == "?" { print "refused " $1; next } { n++ } END { print "pending " n + 1 }'; vc_p=-1; break
+  fi
   case $vc_t in ${roots} *) continue ;; esac
   vc_rel=\${vc_x%%\t*}; VC_PRE=\${vc_x#*\t}; vc_rel=\${vc_rel#./}
   printf 'found %s %s\\n' "$vc_t" "$vc_rel"
   vc_fresh "$vc_r/$vc_rel"
-done; printf 'pending %s\\n' "$vc_p"; }
+done; [ "$vc_p" = -1 ] || printf 'pending 0\\n'; }; fi
 } 5>&1`);
   }
 
   const prelude = `VC_LEFT=${limits.maxBytesTotal}; VC_PER=${limits.maxBytesPerFile}; VC_LINE=${limits.maxLineBytes}; `
-    + `VC_FILES=${limits.maxFilesPerRun}; VC_K=${FINGERPRINT}; VC_END=${shQuote(endMark)}\n${PRELUDE}`;
-  const body = `printf '%s\\n' "$VC_ENC"\n{\n${parts.join('\n') || ':'}\n} | vc_enc`;
+    + `VC_FILES=${limits.maxFilesPerRun}; VC_K=${FINGERPRINT}; VC_END=${shQuote(endMark)}\n`
+    + `VC_SEEK=${SEEK_BYTES}; export VC_END; VC_NF=${filters.length}; export VC_NF\n`
+    + filters.map((f, i) => `VC_F${i + 1}=${shQuote(f)}; export VC_F${i + 1}\n`).join('')
+    + trees.map((t, i) => `VC_R${i}=${shPath(t.root)}; export VC_R${i}\n`).join('')
+    + PRELUDE;
+  // fd 6: the stream itself, for the awk filter inside command substitutions.
+  const body = `printf '%s\\n' "$VC_ENC"\n{\nexec 6>&1\n${parts.join('\n')}\n} | vc_enc`;
   const sections = sectionScript([['tail', body]], prelude);
 
   return {
@@ -726,7 +952,7 @@ done; printf 'pending %s\\n' "$vc_p"; }
 }
 
 /** Reads a path that had no cursor: from its start. */
-function readFresh(p: string, rec: Rec, limits: TailLimits, filter: Buffer | null, result: TailResult): TailFile {
+function readFresh(p: string, rec: Rec, limits: TailLimits, filter: Buffer[] | null, result: TailResult): TailFile {
   const file: TailFile = { path: p, lines: [], events: [], cursor: null, more: false };
   if (!rec.id || rec.missing) return file;
   const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: p, maxLine: limits.maxLineBytes, filter };
@@ -746,12 +972,18 @@ function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading
     file.more = true;
     return;
   }
-  if (!sameContent(cursor, chunk)) {
+  const before = isFiltered(chunk) ? chunk.fp : chunk.bytes.subarray(0, chunk.k);
+  if (before.length < chunk.k || !sameTail(cursor, before) || (isFiltered(chunk) && chunk.stop === 2)) {
     file.events.push({ type: 'truncated', reason: 'rewritten', size: cursor.size, offset: cursor.offset });
     r.warnings.push(`${r.label}: the bytes before byte ${cursor.offset} changed (rewritten in place): reading it again from its start`);
     Object.assign(cursor, { offset: 0, tail: '' });
     delete cursor.skipping;
     file.more = cursor.size > 0;
+    return;
+  }
+  if (isFiltered(chunk)) {
+    readFiltered(cursor, chunk, r, result);
+    file.more = chunk.stop === 1;
     return;
   }
   const data = chunk.bytes.subarray(chunk.k);
@@ -769,7 +1001,7 @@ function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading
 }
 
 /** Reads a path that had a cursor: what changed since, and the new bytes. */
-function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, filter: Buffer | null, result: TailResult): TailFile {
+function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, filter: Buffer[] | null, result: TailResult): TailFile {
   const file: TailFile = { path: c.path, lines: [], events: [], cursor: null, more: false };
   const r: Reading = { lines: file.lines, events: file.events, warnings: result.warnings, label: c.path, maxLine: limits.maxLineBytes, filter };
   const cursor: FileCursor = { ...c };
@@ -799,7 +1031,7 @@ function readKnown(c: FileCursor, rec: Rec, limits: TailLimits, filter: Buffer |
       r.warnings.push(`${c.path}: the rotated file ${rec.old.path ?? ''} is shorter than what was read of it; going on with the new file`);
     } else if (chunk === 'defer' || chunk === undefined) {
       oldDone = false;
-    } else if (chunk.from + chunk.k !== c.offset || !sameContent(c, chunk)) {
+    } else if (chunk.from + chunk.k !== c.offset || chunk.bytes.length < chunk.k || !sameTail(c, chunk.bytes.subarray(0, chunk.k))) {
       r.warnings.push(`${c.path}: the rotated file ${rec.old.path ?? ''} does not continue where reading stopped; its rest is not read`);
     } else {
       const data = chunk.bytes.subarray(chunk.k);

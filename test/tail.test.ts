@@ -158,7 +158,7 @@ function scenarios(kind: string, getTarget: () => Target) {
     const f = path.join(dir, 'f.jsonl');
     const lines = ['{"a":1}', '{"usage":1} é', '{"b":"x"}', `{"c":"${'y'.repeat(80)}"}`, '{"usage":2}', '"usage"', '{"d":3}'];
     write(f, `${lines.join('\n')}\n{"usage":"partial`);
-    const r = reader({ files: [f], lineFilter: '"usage"', limits: { maxLineBytes: 60, maxBytesPerFile: 1000, maxBytesTotal: 1000 } });
+    const r = reader({ files: [f], lineFilter: ['"usage"'], limits: { maxLineBytes: 60, maxBytesPerFile: 1000, maxBytesTotal: 1000 } });
     const res = await r.run();
     const at = (i: number) => Buffer.byteLength(lines.slice(0, i).map((l) => `${l}\n`).join(''));
     assert.deepEqual(res.files[0]!.lines.map((l) => [l.text, l.offset]), [[lines[1], at(1)], [lines[4], at(4)], [lines[5], at(5)]]);
@@ -166,7 +166,77 @@ function scenarios(kind: string, getTarget: () => Target) {
     assert.equal(r.cursors[f]!.offset, at(lines.length), 'every whole line consumed; the partial one held back');
     fs.appendFileSync(f, '"}\n{"e":5}\n');
     assert.deepEqual(texts(await r.run()), ['{"usage":"partial"}']);
-    assert.throws(() => buildTailScript({ files: [f], lineFilter: 'a\nb' }), /cannot hold a newline/);
+    assert.throws(() => buildTailScript({ files: [f], lineFilter: ['a\nb'] }), /without newline or NUL/);
+  });
+
+  test(`${kind}: filtered on the target: only kept lines travel, at their offsets; NUL, multi-byte, over-long and partial lines; new, grown and explicit files`, async () => {
+    const dir = readableDir();
+    const f = path.join(dir, 'a.jsonl');
+    const g = path.join(dir, 'g.log');
+    const long = `{"usage":"${'z'.repeat(70)}"}`;
+    const lines = ['{"a":1}', '{"usage":1,"t":"é"}', Buffer.from('{"x":"\0"}').toString(), '{"usage":"\0nul"}', long, 'x'.repeat(90), '{"usage":3}'];
+    write(f, `${lines.join('\n')}\n{"usage":"half`);
+    write(g, '{"usage":"g1"}\nnot kept\n');
+    const r = reader({ trees: [{ root: dir, name: '*.jsonl' }], files: [g], lineFilter: ['"usage"', 'never'], limits: { maxLineBytes: 60, maxBytesPerFile: 1000, maxBytesTotal: 2000 } });
+    const res = await r.run();
+    const at = (i: number) => Buffer.byteLength(lines.slice(0, i).map((l) => `${l}\n`).join(''));
+    const fa = res.files.find((x) => x.path === f)!;
+    assert.deepEqual(fa.lines.map((l) => [l.text, l.offset, l.bytes]), [1, 3, 6].map((i) => [lines[i], at(i), Buffer.byteLength(lines[i]!)]));
+    assert.deepEqual(fa.events, [{ type: 'new' }, { type: 'line_skipped', inode: fs.statSync(f).ino, offset: at(4), bytes: long.length },
+      { type: 'line_skipped', inode: fs.statSync(f).ino, offset: at(5), bytes: 90 }], 'over-long lines are skipped whether kept or not');
+    assert.equal(r.cursors[f]!.offset, at(lines.length), 'whole lines consumed, the partial one held back');
+    assert.equal(r.cursors[f]!.tail, Buffer.from(lines.map((l) => `${l}\n`).join('')).subarray(-32).toString('hex'), 'the fingerprint: the 32 bytes before the cursor');
+    assert.deepEqual(texts(res, g), ['{"usage":"g1"}']);
+    assert.equal(r.cursors[g]!.offset, fs.statSync(g).size);
+    assert.ok(res.bytes >= at(lines.length), 'bytes counts what was consumed, kept or not');
+
+    fs.appendFileSync(f, '"}\n{"b":2}\n{"usage":4}\n');
+    fs.appendFileSync(g, 'still not\n{"usage":"g2"}\n');
+    const again = await r.run();
+    assert.deepEqual(texts(again, f), ['{"usage":"half"}', '{"usage":4}']);
+    assert.deepEqual(again.files.find((x) => x.path === f)!.lines[0]!.offset, at(lines.length));
+    assert.deepEqual(texts(again, g), ['{"usage":"g2"}']);
+    assert.deepEqual(texts(await r.run()), [], 'nothing new, nothing read');
+    assert.equal(r.cursors[f]!.offset, fs.statSync(f).size);
+  });
+
+  test(`${kind}: filtered on the target: deep in a big file, across runs on a small budget, and after a rewrite in place`, async () => {
+    const dir = readableDir();
+    const f = path.join(dir, 'big.jsonl');
+    // Past the 1 MiB a file is read through: the next read starts with tail -c.
+    const filler = `${'{"pad":"' + 'p'.repeat(1000) + '"}\n'}`.repeat(1100);
+    const kept = Array.from({ length: 60 }, (_, i) => `{"usage":${i}}`);
+    write(f, `${filler}${kept.slice(0, 30).join('\n')}\n`);
+    const r = reader({ files: [f], lineFilter: ['"usage"'], limits: { maxLineBytes: 100, maxBytesPerFile: 200, maxBytesTotal: 200 } });
+    const got: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await r.run();
+      got.push(...texts(res));
+      if (!res.more) break;
+    }
+    assert.deepEqual(got, kept.slice(0, 30), 'every kept line once, budget after budget');
+    fs.appendFileSync(f, `${kept.slice(30).join('\n')}\n`);
+    const later: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await r.run();
+      later.push(...texts(res));
+      const content = fs.readFileSync(f);
+      for (const l of res.files[0]!.lines) assert.equal(l.offset, content.indexOf(`\n${l.text}\n`) + 1, `${l.text} at its byte offset`);
+      if (!res.more) break;
+    }
+    assert.deepEqual(later, kept.slice(30));
+    // Rewritten in place, longer: the bytes before the cursor changed, so it is read again from 0.
+    const rewritten = kept.map((k) => k.replace('{', '{ '));
+    write(f, `${filler}${rewritten.join('\n')}\n{"usage":"new"}\n`);
+    const res = await r.run();
+    assert.deepEqual(events(res, f), ['truncated']);
+    const reread: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const x = await r.run();
+      reread.push(...texts(x));
+      if (!x.more) break;
+    }
+    assert.deepEqual(reread, [...rewritten, '{"usage":"new"}']);
   });
 
   test(`${kind}: a file bigger than the chunk limit is read across runs, no line lost or repeated`, async () => {
@@ -546,6 +616,66 @@ describe('tail on a target without base64, GNU stat or head -c', () => {
       if (i === 1) fs.appendFileSync(f, 'f\n');
     }
     assert.equal(b[f]!.offset, fs.statSync(f).size);
+  });
+
+  test('a line filter gives the same lines, offsets, events and cursors applied on the target (awk) as in the reader (raw bytes)', async () => {
+    // An awk that loses NUL bytes fails the script's probe, so that target sends raw bytes.
+    const bin = path.join(tmpDir(), 'bin');
+    fs.mkdirSync(bin);
+    const awk = execFileSync('sh', ['-c', 'command -v awk'], { encoding: 'utf8' }).trim();
+    writeExecutable(bin, 'awk', `#!/bin/sh\n${awk} "$@" | tr -d '\\000'\n`);
+    const dir = readableDir();
+    const a = path.join(dir, 'a.jsonl');
+    const b = path.join(dir, 'b.jsonl');
+    const request = (cursors: TailCursors) => buildTailScript({
+      trees: [{ root: dir, name: '*.jsonl' }], cursors, lineFilter: ['"usage"', '"tokens"'],
+      limits: { maxLineBytes: 80, maxBytesPerFile: 300, maxBytesTotal: 400 },
+    });
+    /** Runs until nothing is left, gathering every file's lines and events; the cursors then. */
+    const drain = async (env: NodeJS.ProcessEnv | undefined, cursors: TailCursors) => {
+      const filtered = env === undefined;
+      const lines: string[] = [];
+      const evs: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const t = request(cursors);
+        const r = await execArgv(['sh', '-s'], { ...RUN_LIMITS, input: t.script, env });
+        assert.equal(r.code, 0, r.stderr);
+        const sent = Buffer.from(r.stdout.slice(r.stdout.indexOf('\nb64\n') + 5, r.stdout.lastIndexOf('\n@@vc-')), 'base64').toString('latin1');
+        assert.equal(/^fdata cur /m.test(sent), filtered && /^(found|known) /m.test(sent), 'filtered blocks on the target with the real awk only');
+        assert.equal(/^data cur /m.test(sent), !filtered && /^data /m.test(sent));
+        const res = t.parse(r.stdout);
+        assert.deepEqual(res.warnings.filter((w) => !/skipped a|rewritten|replaced/.test(w)), []);
+        for (const f of [...res.files].sort((x, y) => x.path.localeCompare(y.path))) {
+          lines.push(...f.lines.map((l) => `${path.basename(f.path)} ${l.offset} ${l.bytes} ${l.text}`));
+          evs.push(...f.events.map((e) => `${path.basename(f.path)} ${JSON.stringify(e)}`));
+        }
+        cursors = res.cursors;
+        if (!res.more) return { lines, evs, cursors };
+      }
+      throw new Error('reading did not end');
+    };
+    const steps: Array<() => void> = [
+      () => {
+        write(a, ['{"usage":1}', 'plain', `{"usage":"${'é'.repeat(50)}"}`, '{"tokens":"\0"}', 'x'.repeat(81), '{"usage":2}', '{"usage":"par'].join('\n'));
+        write(b, `${Array.from({ length: 40 }, (_, i) => (i % 3 ? `{"tokens":${i}}` : `other ${i}`)).join('\n')}\n`);
+      },
+      () => fs.appendFileSync(a, 'tial"}\n{"usage":3}\n'),
+      () => { fs.renameSync(b, `${b}.1`); write(b, '{"tokens":"after rotation"}\n'); },
+      () => { fs.truncateSync(a, 0); fs.appendFileSync(a, '{"usage":"again"}\nnot this\n'); },
+    ];
+    let fast: TailCursors = {};
+    let raw: TailCursors = {};
+    for (const step of steps) {
+      step();
+      const onTarget = await drain(undefined, fast);
+      const inReader = await drain({ PATH: `${bin}:${process.env.PATH}` }, raw);
+      assert.deepEqual(onTarget.lines, inReader.lines);
+      assert.deepEqual(onTarget.evs, inReader.evs);
+      assert.deepEqual(onTarget.cursors, inReader.cursors);
+      assert.ok(onTarget.lines.length + onTarget.evs.length > 0);
+      fast = onTarget.cursors;
+      raw = inReader.cursors;
+    }
   });
 
   test('without base64 a run reads 7/16 of the total (od output is larger), and at least one file\'s share', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ArgsDef } from 'citty';
 import { enabledIntervals, intervalSeconds, loadConfig, machineCollectors, type LoadedConfig } from '../config.ts';
-import { openSession, type Session } from '../duck.ts';
+import type { Session } from '../duck.ts';
 import { UsageError } from '../errors.ts';
 import { demoMarkerFile } from '../paths.ts';
 
@@ -76,8 +76,12 @@ export function demoMachines(dataDir: string): string[] | null {
   }
 }
 
-/** Opens the views; in a demo data dir, the demo's machines stand in for the configured ones. */
-export function open(loaded: LoadedConfig, opts: { now?: Date; loadRecent?: boolean } = {}): Promise<Session> {
+/**
+ * Opens the views; in a demo data dir, the demo's machines stand in for the configured ones.
+ * DuckDB loads here, on first use, not with this module: `vc collect` never needs it.
+ */
+export async function open(loaded: LoadedConfig, opts: { now?: Date; loadRecent?: boolean } = {}): Promise<Session> {
+  const { openSession } = await import('../duck.ts');
   const { config } = loaded;
   const demo = demoMachines(loaded.dataDir);
   const intervals = enabledIntervals(config);

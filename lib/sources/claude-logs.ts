@@ -105,7 +105,7 @@ export const claudeLogsCollector: CollectorDef = {
     trees: ctx.config.collectors['claude-logs'].roots.map((root) => ({ root, name: '*.jsonl' })),
     toItems: claudeItems,
     // What claudeFact checks first: most lines (and most of the bytes) carry no usage.
-    lineFilter: '"usage"',
+    lineFilter: ['"usage"'],
     absent: `no Claude Code logs here (none of ${ctx.config.collectors['claude-logs'].roots.join(', ')} exists)`,
   }),
 };

@@ -86,10 +86,12 @@ function limit(v: unknown): { used: number | null; window: number | null; resets
   return { used: finite(l?.used_percent), window: asCount(l?.window_minutes), resets: unixTime(l?.resets_at) };
 }
 
+/** What the three line types vc reads hold; every other line (messages, tool calls, reasoning) is skipped unread. */
+const CODEX_LINES = ['"session_meta"', '"turn_context"', '"token_count"'];
+
 /** The fact a rollout line carries, a reason to skip it, or null (a line vc does not need). */
 export function codexFact(file: string, offset: number, line: string): CodexLogsItem | string | null {
-  // Only three line types matter; the rest (messages, tool calls, reasoning) are skipped unparsed.
-  if (!line.includes('"session_meta"') && !line.includes('"turn_context"') && !line.includes('"token_count"')) return null;
+  if (!CODEX_LINES.some((t) => line.includes(t))) return null;
   const o = parseObject(line);
   if (!o) return 'not a JSON object';
   const payload = asObject(o.payload);
@@ -145,6 +147,7 @@ export const codexLogsCollector: CollectorDef = {
     what: 'read Codex logs',
     trees: ctx.config.collectors['codex-logs'].roots.map((root) => ({ root, name: 'rollout-*.jsonl' })),
     toItems: codexItems,
+    lineFilter: CODEX_LINES,
     absent: `no Codex logs here (none of ${ctx.config.collectors['codex-logs'].roots.join(', ')} exists)`,
   }),
 };

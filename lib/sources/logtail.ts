@@ -20,8 +20,8 @@ export interface LogTailOptions {
   toItems(file: TailFile, skip: (reason: string) => void, before: FileCursor | undefined): Item[];
   /** Said once when none of the roots exists on the machine. */
   absent: string;
-  /** Only lines holding this text can carry a fact: the others are not decoded (TailRequest.lineFilter). */
-  lineFilter?: string;
+  /** Only lines holding one of these can carry a fact: the others are not sent or decoded (TailRequest.lineFilter). */
+  lineFilter?: readonly string[];
 }
 
 /** A stable natural key for a stored fact: where it was read and what the line said. */

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { describeIssues, findMachine, loadConfig, machineCollectors, timeoutSeconds, type Config, type Machine } from './config.ts';
-import type { CollectorName } from './catalog.ts';
+import { isCollectorName, type CollectorName } from './catalog.ts';
+import { COLLECTOR_CODE } from './collectors.ts';
 import { storable, MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } from './envelope.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
@@ -36,7 +37,7 @@ export interface CollectContext {
    * Stores items now and then saves the cursor that covers them, so a long catch-up keeps what it
    * has read if it is stopped later. What collect() returns is committed the same way at the end.
    */
-  commit(items: Item[], cursor?: unknown): void;
+  commit(items: Item[], cursor?: unknown): Promise<void>;
   /** Milliseconds left before this run's timeout: a collector that loops stops well before 0. */
   timeLeftMs(): number;
 }
@@ -96,8 +97,8 @@ export interface RunOutcome extends RunRecord {
  * Records a run that never got to collect (no slot, machine unreachable, process killed) and
  * returns its outcome. If even the record cannot be stored, the outcome says so.
  */
-export function recordFailedRun(dataDir: string, machineId: string, source: string, runId: string, started: Date,
-  status: RunStatus, error: string): RunOutcome {
+export async function recordFailedRun(dataDir: string, machineId: string, source: string, runId: string, started: Date,
+  status: RunStatus, error: string): Promise<RunOutcome> {
   const ended = new Date();
   const record: RunRecord = {
     source, started_at: started.toISOString(), ended_at: ended.toISOString(), duration_ms: ended.getTime() - started.getTime(),
@@ -105,14 +106,19 @@ export function recordFailedRun(dataDir: string, machineId: string, source: stri
   };
   const outcome: RunOutcome = { ...record, run_id: runId, machine_id: machineId };
   try {
-    appendEnvelopes(dataDir, [runEnvelope(machineId, runId, record)]);
+    await appendEnvelopes(dataDir, [runEnvelope(machineId, runId, record)]);
   } catch (err) {
     outcome.error = `${error}; and the run could not be recorded: ${errorMessage(err)}`;
   }
   return outcome;
 }
 
-/** Runs one collector for one machine and records the run. Never throws for source trouble. */
+/**
+ * Runs one collector for one machine and records the run. Never throws for source trouble. The
+ * run has its collector's timeout in all: at the deadline it is given up (recorded as a timeout),
+ * its command killed and any later store or command of it refused, so a run that hangs (a script,
+ * a lock that never comes) costs the other collectors of the process nothing.
+ */
 export async function runCollector(def: CollectorDef, opts: {
   config: Config; dataDir: string; machine: Machine; runId?: string;
 }): Promise<RunOutcome> {
@@ -120,13 +126,17 @@ export async function runCollector(def: CollectorDef, opts: {
   const started = new Date();
   const warnings: string[] = [];
   const limits = { timeoutMs: timeoutSeconds(opts.config, def.name) * 1000, maxBytes: opts.config.collect.max_output_bytes };
+  const timeLeftMs = () => limits.timeoutMs - (Date.now() - started.getTime());
+  const stop = new AbortController();
   let bytes = 0;
   let rows = 0;
   let status: RunStatus = 'ok';
   let error: string | null = null;
   let cursor: unknown = null;
   const collectedAt = started.toISOString();
-  const commit = (items: Item[], next: unknown) => {
+  const givenUp = () => new Error(`${def.name} was given up at its ${limits.timeoutMs / 1000}s timeout`);
+  const commit = async (items: Item[], next: unknown) => {
+    if (stop.signal.aborted) throw givenUp();
     const envelopes = items.map((item, i): Envelope => {
       const parsed = def.schema.safeParse(item.data);
       if (!parsed.success) {
@@ -142,7 +152,7 @@ export async function runCollector(def: CollectorDef, opts: {
       if (size > MAX_LINE_BYTES) throw new Error(`${def.name} produced a ${size}-byte item (item ${i}), over the ${MAX_LINE_BYTES}-byte line limit`);
       return env;
     });
-    const appended = appendEnvelopes(opts.dataDir, envelopes);
+    const appended = await appendEnvelopes(opts.dataDir, envelopes, stop.signal);
     if (appended.repairedBytes > 0) warnings.push(`cut ${appended.repairedBytes} bytes of a partial line left by an interrupted writer`);
     rows += envelopes.length;
     // Invariant 2: the cursor moves only once the data it covers is on disk.
@@ -151,16 +161,17 @@ export async function runCollector(def: CollectorDef, opts: {
       cursor = next;
     }
   };
-  try {
+  const work = (async () => {
     const target = targetFor(opts.machine, opts.config);
     const ctx: CollectContext = {
       machine: opts.machine, target, config: opts.config, runId, limits,
       cursor: loadCursor(opts.dataDir, opts.machine.id, def.name),
       warn: (m) => { if (warnings.length < MAX_WARNINGS) warnings.push(m); },
-      commit: (items, next) => commit(items, next),
-      timeLeftMs: () => limits.timeoutMs - (Date.now() - started.getTime()),
+      commit,
+      timeLeftMs,
       async run(what, script) {
-        const r = await target.runScript(script, limits);
+        if (stop.signal.aborted) throw givenUp();
+        const r = await target.runScript(script, { ...limits, timeoutMs: Math.max(1, timeLeftMs()), signal: stop.signal });
         bytes += r.bytes;
         // ssh's own failure (exit 255): the machine was not reached (in ssh's words), or the
         // connection broke once the script ran there, which is an error of this run.
@@ -179,18 +190,45 @@ export async function runCollector(def: CollectorDef, opts: {
       },
     };
     const out = await def.collect(ctx);
-    commit(out.items, out.cursor);
+    await commit(out.items, out.cursor);
+  })();
+  let deadline: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => { deadline = setTimeout(() => resolve('timeout'), Math.max(0, timeLeftMs())); });
+  try {
+    if (await Promise.race([work.then(() => 'done' as const), timedOut]) === 'timeout') {
+      stop.abort();
+      status = 'timeout';
+      error = `${def.name} timed out after ${limits.timeoutMs / 1000}s and was given up`;
+      work.catch(() => { /* its later failures belong to a run already recorded */ });
+    }
   } catch (err) {
     if (status === 'ok') status = 'error';
     error = errorMessage(err);
+  } finally {
+    clearTimeout(deadline);
   }
   const ended = new Date();
   const record: RunRecord = {
     source: def.name, started_at: started.toISOString(), ended_at: ended.toISOString(),
-    duration_ms: ended.getTime() - started.getTime(), bytes, rows, status, error, warnings, cursor,
+    duration_ms: ended.getTime() - started.getTime(), bytes, rows, status, error, warnings, cursor: cursorSummary(cursor),
   };
-  appendEnvelopes(opts.dataDir, [runEnvelope(opts.machine.id, runId, record)]);
+  await appendEnvelopes(opts.dataDir, [runEnvelope(opts.machine.id, runId, record)]);
   return { ...record, run_id: runId, machine_id: opts.machine.id };
+}
+
+/**
+ * What a run record keeps of its cursor: a small cursor as it is; a per-file map (a log reader's,
+ * with thousands of files) as a count and the bytes consumed, so a run line stays small. The
+ * cursor itself is in state/cursors.
+ */
+export function cursorSummary(cursor: unknown): unknown {
+  if (cursor === null || typeof cursor !== 'object' || JSON.stringify(cursor).length <= 1024) return cursor;
+  const values = Object.values(cursor as Record<string, unknown>);
+  const offsets = values.map((v) => (v !== null && typeof v === 'object' ? (v as { offset?: unknown }).offset : undefined));
+  return {
+    entries: values.length,
+    ...(offsets.every((o) => typeof o === 'number') ? { offset_total: offsets.reduce((a: number, b) => a + (b as number), 0) } : {}),
+  };
 }
 
 /**
@@ -210,12 +248,29 @@ export async function runForMachines(def: CollectorDef, opts: {
         () => runCollector(def, { config, dataDir, machine, runId }));
     } catch (err) {
       // No slot came free: still one recorded, failed run for this machine.
-      outcome = recordFailedRun(dataDir, machine.id, def.name, runId ?? newRunId(), new Date(), 'error', errorMessage(err));
+      outcome = await recordFailedRun(dataDir, machine.id, def.name, runId ?? newRunId(), new Date(), 'error', errorMessage(err));
     }
     opts.onOutcome?.(outcome);
     return outcome;
   });
 }
+
+/** A job of a collector process: run `def` on these machines (each with its run id, if given). */
+interface JobGroup { def: CollectorDef; machines: Array<{ machine: Machine; runId?: string }> }
+
+/** Runs the groups at once, printing one JSON line per run as it ends; exits 0 if all were ok, else 1. */
+async function runGroups(groups: JobGroup[], config: Config, dataDir: string): Promise<never> {
+  const onOutcome = (o: RunOutcome) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  const outcomes = (await Promise.all(groups.map((g) => runForMachines(g.def, { config, dataDir, machines: g.machines, onOutcome })))).flat();
+  process.exit(outcomes.every((o) => o.status === 'ok') ? 0 : 1);
+}
+
+function fail(what: string, err: unknown): never {
+  process.stderr.write(`${what}: ${errorMessage(err)}\n`);
+  process.exit(err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
+}
+
+const RUN_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Entry point of a standalone collector script: `tsx collect/<name>.ts [--machine ID [--run-id R]]...
@@ -237,16 +292,35 @@ export async function collectorMain(def: CollectorDef, argv = process.argv.slice
     const ids = values.machine ?? [];
     const runIds = values['run-id'] ?? [];
     if (runIds.length && runIds.length !== ids.length) throw new UsageError('give one --run-id per --machine, in the same order');
-    for (const r of runIds) if (!/^[A-Za-z0-9._-]{1,64}$/.test(r)) throw new UsageError(`--run-id "${r}" must be 1-64 plain characters`);
+    for (const r of runIds) if (!RUN_ID.test(r)) throw new UsageError(`--run-id "${r}" must be 1-64 plain characters`);
     const machines = ids.length
       ? ids.map((id, i) => ({ machine: findMachine(config, id), runId: runIds[i] }))
       : config.machines.filter((m) => machineCollectors(config, m).includes(def.name)).map((machine) => ({ machine }));
-    const outcomes = await runForMachines(def, {
-      config, dataDir, machines, onOutcome: (o) => process.stdout.write(`${JSON.stringify(o)}\n`),
-    });
-    process.exit(outcomes.every((o) => o.status === 'ok') ? 0 : 1);
+    return await runGroups([{ def, machines }], config, dataDir);
   } catch (err) {
-    process.stderr.write(`vc collect/${def.name}: ${errorMessage(err)}\n`);
-    process.exit(err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
+    return fail(`vc collect/${def.name}`, err);
+  }
+}
+
+/**
+ * Entry point of lib/collect-host.ts, the process `vc collect` runs collectors in:
+ * `--job SOURCE:MACHINE:RUN_ID` (repeated) `[--config FILE]`. Output and exit codes as collectorMain's.
+ */
+export async function hostMain(argv = process.argv.slice(2)): Promise<never> {
+  try {
+    const { values } = parseArgs({ args: argv, options: { job: { type: 'string', multiple: true }, config: { type: 'string' } }, strict: true });
+    const { config, dataDir } = loadConfig(values.config);
+    const bySource = new Map<CollectorName, JobGroup['machines']>();
+    for (const job of values.job ?? []) {
+      const [source, machineId, runId, ...rest] = job.split(':');
+      if (!source || !machineId || !runId || rest.length || !isCollectorName(source) || !RUN_ID.test(runId)) {
+        throw new UsageError(`--job "${job}" must be SOURCE:MACHINE:RUN_ID with a known collector and a plain run id`);
+      }
+      bySource.set(source, [...(bySource.get(source) ?? []), { machine: findMachine(config, machineId), runId }]);
+    }
+    const groups = await Promise.all([...bySource].map(async ([source, machines]) => ({ def: await COLLECTOR_CODE[source](), machines })));
+    return await runGroups(groups, config, dataDir);
+  } catch (err) {
+    return fail('vc collect (collector process)', err);
   }
 }

@@ -81,6 +81,11 @@ export const configSchema = z.strictObject({
   collect: z.strictObject({
     /** Machines a collector works on at once. */
     machines_in_flight: z.number().int().min(1).max(256).default(8),
+    /**
+     * Processes a pass runs its collectors in (each runs several at once). More spreads a big
+     * catch-up over more cores; each costs most of a CPU second to start, every pass.
+     */
+    processes: z.number().int().min(1).max(64).default(1),
     /** Collectors running at once on one machine (across all collector processes). */
     collectors_per_machine: z.number().int().min(1).max(64).default(4),
     /** Overrides every collector's own default timeout when set. */

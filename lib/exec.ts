@@ -11,6 +11,8 @@ export interface ExecOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Aborting kills the command's whole session, as a timeout does (the run it belongs to was given up). */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -107,9 +109,16 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
     timedOut = true;
     killGroup();
   }, opts.timeoutMs);
+  const onAbort = () => {
+    timedOut = true;
+    killGroup();
+  };
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const out = await proc;
   clearTimeout(timer);
+  opts.signal?.removeEventListener('abort', onAbort);
   clearTimeout(graceTimer);
   const stderrText = Buffer.concat(stderr).toString('utf8');
   const spawnError = out.exitCode === null && out.signal === null && !killed ? out.stderr || 'could not start' : execError(argv[0]!, out.exitCode, stderrText);

@@ -1,8 +1,11 @@
-// `vc collect`: runs each collector as one separate process (collect/<name>.ts) over all its
-// machines, with a hard timeout and an output cap. A machine that is down, refuses the key or
+// `vc collect`: runs the planned collectors in a few separate processes (lib/collect-host.ts,
+// `[collect] processes` of them, 1 by default), each running several collectors at once over all
+// their machines. Each run is bounded by its collector's timeout inside its process; the process
+// itself has a hard timeout and an output cap here. A machine that is down, refuses the key or
 // hangs costs each of its collectors their timeout, in parallel, and nobody else anything. A
-// collector process that hangs or dies is killed and its missing runs recorded here; it never
-// stops the others.
+// process that hangs or dies anyway is killed and its missing runs recorded here; it never stops
+// the other processes. (A process per collector would isolate more, but costs most of a CPU second
+// each to start, every pass.)
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CollectorName } from './catalog.ts';
@@ -40,6 +43,7 @@ export interface CollectOptions {
 interface Job { machine: Machine; source: CollectorName; runId: string }
 
 const tsxLoader = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+const hostScript = path.join(repoRoot, 'lib', 'collect-host.ts');
 const lastStartFile = (dataDir: string, machineId: string, source: string) =>
   path.join(stateDir(dataDir), 'last-start', machineId, `${source}.json`);
 
@@ -78,28 +82,31 @@ export function planJobs(opts: CollectOptions, now = new Date()): Job[] {
   return jobs;
 }
 
-/** Parses the outcome lines a collector printed, by machine; anything else is ignored. */
+/** Parses the outcome lines a collector process printed, by run id; anything else is ignored. */
 function parseOutcomes(stdout: string): Map<string, RunOutcome> {
-  const byMachine = new Map<string, RunOutcome>();
+  const byRun = new Map<string, RunOutcome>();
   for (const line of stdout.split('\n')) {
     try {
       const o = JSON.parse(line) as RunOutcome;
-      if (typeof o?.machine_id === 'string' && typeof o.run_id === 'string' && typeof o.status === 'string') byMachine.set(o.machine_id, o);
+      if (typeof o?.machine_id === 'string' && typeof o.run_id === 'string' && typeof o.status === 'string') byRun.set(o.run_id, o);
     } catch { /* not an outcome line */ }
   }
-  return byMachine;
+  return byRun;
 }
 
-/** One collector process over all its machines; the runs it could not record are recorded here. */
-async function runSource(opts: CollectOptions, source: CollectorName, jobs: Job[]): Promise<RunOutcome[]> {
+/** One collector process for some jobs; the runs it could not record are recorded here. */
+async function runProcess(opts: CollectOptions, jobs: Job[]): Promise<RunOutcome[]> {
   const { config, dataDir } = opts;
   const started = new Date();
-  const rounds = Math.ceil(jobs.length / config.collect.machines_in_flight);
-  // Each round of machines may wait a collector timeout for a slot, then use one.
-  const timeoutMs = (2 * rounds * timeoutSeconds(config, source) + KILL_GRACE_SECONDS) * 1000;
+  // Its collectors run at once; each round of one collector's machines may wait a collector
+  // timeout for a machine slot, then use one.
+  const perSource = new Map<CollectorName, number>();
+  for (const j of jobs) perSource.set(j.source, (perSource.get(j.source) ?? 0) + 1);
+  const longest = Math.max(...[...perSource].map(([source, n]) => 2 * Math.ceil(n / config.collect.machines_in_flight) * timeoutSeconds(config, source)));
+  const timeoutMs = (longest + KILL_GRACE_SECONDS) * 1000;
   const maxBytes = OUTPUT_CAP_PER_MACHINE * jobs.length;
-  const argv = [process.execPath, '--import', tsxLoader, path.join(repoRoot, 'collect', `${source}.ts`),
-    ...jobs.flatMap((j) => ['--machine', j.machine.id, '--run-id', j.runId]),
+  const argv = [process.execPath, '--import', tsxLoader, hostScript,
+    ...jobs.flatMap((j) => ['--job', `${j.source}:${j.machine.id}:${j.runId}`]),
     ...(opts.configPath ? ['--config', opts.configPath] : [])];
   let outcomes = new Map<string, RunOutcome>();
   let why = '';
@@ -107,16 +114,16 @@ async function runSource(opts: CollectOptions, source: CollectorName, jobs: Job[
     const r = await execArgv(argv, { timeoutMs, maxBytes, env: { ...process.env, VC_DATA_DIR: dataDir } });
     outcomes = parseOutcomes(r.stdout);
     const stderr = sanitize(r.stderr.trim().split('\n').slice(-5).join(' | ')).slice(0, 1000);
-    why = r.timedOut ? `killed after ${timeoutMs / 1000}s (collector timeout plus grace)`
+    why = r.timedOut ? `killed after ${timeoutMs / 1000}s (the collector timeout plus grace)`
       : r.overflow ? `killed: printed more than ${maxBytes} bytes`
       : `exited ${r.code ?? `on signal ${r.signal}`} without recording this run`;
     if (stderr) why += `: ${stderr}`;
   } catch (err) {
     why = `could not be started: ${errorMessage(err)}`;
   }
-  return jobs.map((j) => outcomes.get(j.machine.id)
-    ?? recordFailedRun(dataDir, j.machine.id, source, j.runId, started, why.startsWith('killed after') ? 'timeout' : 'killed',
-      `collector ${source} ${why}`));
+  return Promise.all(jobs.map((j) => outcomes.get(j.runId)
+    ?? recordFailedRun(dataDir, j.machine.id, j.source, j.runId, started, why.startsWith('killed after') ? 'timeout' : 'killed',
+      `collector ${j.source}: its process ${why}`)));
 }
 
 export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {
@@ -127,16 +134,17 @@ export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {
       noteStart(opts.dataDir, job, started);
     } catch { /* bookkeeping for --due only: the run itself is recorded either way */ }
   }
-  const bySource = new Map<CollectorName, Job[]>();
-  for (const j of jobs) bySource.set(j.source, [...(bySource.get(j.source) ?? []), j]);
-  // One process per collector, all at once. Each starts its machines at a different place in the
-  // list, so the collectors of one machine do not all arrive together (the first opens the shared
-  // ssh connection; the others find it).
-  const sources = [...bySource];
-  const results = await Promise.all(sources.map(([source, sourceJobs], k) => {
-    const shift = Math.floor((k * sourceJobs.length) / sources.length);
-    return runSource(opts, source, [...sourceJobs.slice(shift), ...sourceJobs.slice(0, shift)]);
-  }));
+  // The collectors, dealt round the processes in plan order. Within a process each collector
+  // starts its machines at a different place in the list, so the collectors of one machine do not
+  // all arrive together (the first opens the shared ssh connection; the others find it).
+  const sources = [...new Set(jobs.map((j) => j.source))];
+  const processes = Array.from({ length: Math.min(sources.length, opts.config.collect.processes) }, () => [] as Job[]);
+  sources.forEach((source, k) => {
+    const mine = jobs.filter((j) => j.source === source);
+    const shift = Math.floor((k * mine.length) / sources.length);
+    processes[k % processes.length]!.push(...mine.slice(shift), ...mine.slice(0, shift));
+  });
+  const results = await Promise.all(processes.map((p) => runProcess(opts, p)));
   // In plan order: machine by machine, collector by collector.
   const order = new Map(jobs.map((j, i) => [j.runId, i]));
   return results.flat().sort((a, b) => (order.get(a.run_id) ?? 0) - (order.get(b.run_id) ?? 0));

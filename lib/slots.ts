@@ -19,7 +19,7 @@ export async function withMachineSlot<T>(dataDir: string, machineId: string, slo
       const fd = fs.openSync(path.join(dir, `${k}.lock`), 'a');
       let held = false;
       try {
-        held = tryLockExclusive(fd, `slot ${k} of machine ${machineId}`);
+        held = await tryLockExclusive(fd, `slot ${k} of machine ${machineId}`);
         if (held) return await fn();
       } finally {
         fs.closeSync(fd); // releases the slot (or drops a descriptor we did not lock)

@@ -43,10 +43,10 @@ export interface AppendResult {
 }
 
 /** Cuts a killed writer's partial line from the end of `file`, under its lock. */
-function repairTail(file: string): number {
+async function repairTail(file: string, signal?: AbortSignal): Promise<number> {
   const fd = fs.openSync(file, 'r+');
   try {
-    lockExclusive(fd, file, LOCK_WAIT_SECONDS);
+    await lockExclusive(fd, file, LOCK_WAIT_SECONDS, signal);
     return cutPartialTail(fd);
   } finally {
     fs.closeSync(fd);
@@ -65,8 +65,11 @@ function previousDayFile(file: string): string | null {
   return older.length ? path.join(path.dirname(file), older[older.length - 1]!) : null;
 }
 
-/** Appends whole lines to one file: one locked write, fsynced before returning. */
-export function appendToFile(file: string, lines: readonly string[]): { bytes: number; repairedBytes: number } {
+/**
+ * Appends whole lines to one file: one locked write, fsynced before returning. `signal` gives up
+ * the wait for the lock (then nothing is written).
+ */
+export async function appendToFile(file: string, lines: readonly string[], signal?: AbortSignal): Promise<{ bytes: number; repairedBytes: number }> {
   if (lines.length === 0) return { bytes: 0, repairedBytes: 0 };
   for (const line of lines) {
     if (line.includes('\n')) throw new Error('refusing to store a line that contains a newline');
@@ -76,11 +79,11 @@ export function appendToFile(file: string, lines: readonly string[]): { bytes: n
   let repairedBytes = 0;
   if (!fs.existsSync(file)) {
     const previous = previousDayFile(file);
-    if (previous) repairedBytes += repairTail(previous);
+    if (previous) repairedBytes += await repairTail(previous, signal);
   }
   const fd = fs.openSync(file, 'a+');
   try {
-    lockExclusive(fd, file, LOCK_WAIT_SECONDS);
+    await lockExclusive(fd, file, LOCK_WAIT_SECONDS, signal);
     repairedBytes += cutPartialTail(fd);
     writeAll(fd, buf);
     fs.fsyncSync(fd);
@@ -91,7 +94,7 @@ export function appendToFile(file: string, lines: readonly string[]): { bytes: n
 }
 
 /** Appends envelopes to raw/<source>/machine=<id>/date=<day>.ndjson, one write per day file. */
-export function appendEnvelopes(dataDir: string, envelopes: readonly Envelope[]): AppendResult {
+export async function appendEnvelopes(dataDir: string, envelopes: readonly Envelope[], signal?: AbortSignal): Promise<AppendResult> {
   const byFile = new Map<string, string[]>();
   for (const env of envelopes) {
     const file = rawFile(dataDir, env.source, env.machine_id, utcDate(env.collected_at));
@@ -101,7 +104,7 @@ export function appendEnvelopes(dataDir: string, envelopes: readonly Envelope[])
   }
   const result: AppendResult = { bytes: 0, files: [], repairedBytes: 0 };
   for (const [file, lines] of byFile) {
-    const r = appendToFile(file, lines);
+    const r = await appendToFile(file, lines, signal);
     result.bytes += r.bytes;
     result.repairedBytes += r.repairedBytes;
     result.files.push(file);

@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COLLECTOR_NAMES } from '../lib/catalog.ts';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { repoRoot } from '../lib/paths.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readRaw, tmpDir, vc, writeExecutable } from './helpers.ts';
@@ -68,16 +69,39 @@ function killAll(pids: number[]): void {
   }
 }
 
-/** A fake flock: logs who called it, then (unless told to wedge this caller) runs the real one. */
+/** A fake flock: logs who called it and for which file, then (unless told to wedge for that file) runs the real one. */
 const flockWrapper = (log: string, wedge = '') => `#!/bin/sh
 cmd=$(tr '\\0' ' ' < /proc/$PPID/cmdline)
-printf '%s %s\\n' "$PPID" "$cmd" >> ${JSON.stringify(log)}
-${wedge ? `case "$cmd" in *${wedge}*) exec sleep 97.31 ;; esac` : ''}
+file=$(readlink /proc/$$/fd/3)
+printf '%s %s %s\\n' "$PPID" "$file" "$cmd" >> ${JSON.stringify(log)}
+${wedge ? `case "$file" in *${wedge}*) exec sleep 97.31 ;; esac` : ''}
 exec /usr/bin/flock "$@"
 `;
 
+/**
+ * The collectors each process ran (from the --job arguments of every process that took a lock, in
+ * the fake flock's log), sorted. Every lock was taken by lib/collect-host.ts, each data append by
+ * the process running that collector's job, with the run id that was recorded.
+ */
+function collectorProcesses(log: string, runs: Record<string, Record<string, any>>): string[][] {
+  const byPid = new Map<number, string[]>();
+  for (const l of fs.readFileSync(log, 'utf8').trim().split('\n')) {
+    const [pid, file, ...words] = l.split(' ');
+    const cmd = words.join(' ');
+    assert.ok(cmd.includes('lib/collect-host.ts'), l);
+    const jobs = [...cmd.matchAll(/--job ([a-z-]+):local:(\S+)/g)].map((m) => {
+      assert.equal(m[2], runs[m[1]!]!.run_id, `the job of ${m[1]} has its recorded run id`);
+      return m[1]!;
+    });
+    byPid.set(Number(pid), jobs.sort());
+    const data = /\/raw\/([^/]+)\/machine=/.exec(file!)?.[1];
+    if (data && data !== 'collector_runs') assert.ok(jobs.includes(data), `${data} appended from the process running its job: ${l}`);
+  }
+  return [...byPid.values()].sort((a, b) => a[0]!.localeCompare(b[0]!));
+}
+
 describe('vc collect', () => {
-  test('a normal pass runs every collector, each as its own process, and records one ok run each', () => {
+  test('a normal pass runs every collector in one collector process, and records one ok run each', () => {
     const e = setup();
     const log = path.join(e.root, 'flock.log');
     writeExecutable(e.bin, 'flock', flockWrapper(log));
@@ -103,17 +127,20 @@ describe('vc collect', () => {
     assert.equal(runs.sys!.data.rows, readRaw(e.data, 'sys', 'local').length);
     assert.equal(runs.repos!.data.rows, 1, 'the one repository under the configured root');
     assert.equal(readRaw(e.data, 'repos', 'local')[0]!.data.path, path.join(e.root, 'tree', 'proj'));
+    assert.deepEqual(collectorProcesses(log, runs), [[...SOURCES].sort()], 'every collector ran in the one process');
+  });
 
-    // Every collector appended from its own process: collect/<source>.ts --run-id <its run>, distinct pids.
-    const callers = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => ({ pid: Number(l.split(' ')[0]), cmd: l }));
-    const pids = SOURCES.map((s) => {
-      const mine = callers.filter((c) => c.cmd.includes(`collect/${s}.ts`));
-      assert.ok(mine.length > 0, `no append from a collect/${s}.ts process: ${JSON.stringify(callers)}`);
-      for (const c of mine) assert.ok(c.cmd.includes(`--run-id ${runs[s]!.run_id}`), c.cmd);
-      assert.equal(new Set(mine.map((c) => c.pid)).size, 1);
-      return mine[0]!.pid;
-    });
-    assert.equal(new Set(pids).size, SOURCES.length, 'one process per collector');
+  test('[collect] processes = 3 spreads the collectors over three processes', () => {
+    const e = setup('[collect]\nprocesses = 3\n');
+    const log = path.join(e.root, 'flock.log');
+    writeExecutable(e.bin, 'flock', flockWrapper(log));
+    const r = vc(['collect', '--json'], e.env);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const runs = bySource(e.runs());
+    for (const s of SOURCES) assert.equal(runs[s]!.data.status, 'ok', `${s}: ${runs[s]!.data.error}`);
+    const groups = collectorProcesses(log, runs);
+    assert.equal(groups.length, 3);
+    assert.deepEqual(groups.flat().sort(), [...SOURCES].sort(), 'each collector in exactly one process');
   });
 
   test('a collector that fails is recorded with a clear error and does not stop the others; exit 1', () => {
@@ -167,38 +194,62 @@ describe('vc collect', () => {
     }
   });
 
-  test('a collector wedged before it can record its run is killed by the runner after timeout + grace and recorded as a timeout', () => {
+  test('a run wedged on a lock that never comes is given up at its timeout; the others in its process are not held up', () => {
     const e = setup('[collectors.sys]\ntimeout_seconds = 2\n');
     const log = path.join(e.root, 'flock.log');
-    // flock wedges when the sys collector calls it (its data append), and works for everyone else.
-    writeExecutable(e.bin, 'flock', flockWrapper(log, 'collect/sys.ts'));
+    // flock wedges when asked for sys's data file (the lock of its append) and works for everyone else.
+    writeExecutable(e.bin, 'flock', flockWrapper(log, '/raw/sys/'));
     const t0 = Date.now();
     const r = vc(['collect', '--json'], e.env);
     const wall = Date.now() - t0;
     try {
       assert.equal(r.code, 1, r.stderr + r.stdout);
-      assert.ok(fs.readFileSync(log, 'utf8').includes('collect/sys.ts'), 'the sys collector did reach its append');
+      assert.ok(fs.readFileSync(log, 'utf8').includes('/raw/sys/'), 'the sys collector did reach its append');
       const runs = bySource(e.runs());
       const sys = runs.sys!;
       assert.equal(sys.data.status, 'timeout');
-      assert.match(sys.data.error, /^collector sys killed after \d+s \(collector timeout plus grace\)/);
-      assert.ok(sys.data.duration_ms >= 12_000 && sys.data.duration_ms < 20_000, `${sys.data.duration_ms} ms`);
+      assert.match(sys.data.error, /^sys timed out after 2s and was given up/);
+      assert.ok(sys.data.duration_ms >= 2000 && sys.data.duration_ms < 6000, `${sys.data.duration_ms} ms`);
       assert.ok(wall < 30_000, `vc collect took ${wall} ms`);
       const printed = JSON.parse(r.stdout).data.runs.find((o: any) => o.source === 'sys');
       assert.equal(printed.run_id, sys.run_id);
       assert.equal(printed.status, 'timeout');
       assert.deepEqual(readRaw(e.data, 'sys', 'local'), [], 'the wedged append never wrote');
-      assert.equal(runs.repos!.data.status, 'ok');
-      assert.equal(runs.agents!.data.status, 'ok');
-      // The whole process group went: the wedged flock (a sleep) and the collector itself.
-      assert.deepEqual(processesWith('sleep 97.31'), [], 'the wedged flock is still running');
-      assert.deepEqual(processesWith(`--run-id ${sys.run_id}`), [], 'the sys collector is still running');
-      // The store is whole: every collector_runs line parses (readRaw did) and the file ends in a newline.
+      for (const s of SOURCES.filter((x) => x !== 'sys')) assert.equal(runs[s]!.data.status, 'ok', `${s}: ${runs[s]!.data.error}`);
+      assert.deepEqual(processesWith('sleep 97.31'), [], 'the wedged flock was killed with its run');
       const dir = path.join(e.data, 'raw', 'collector_runs', 'machine=local');
       for (const f of fs.readdirSync(dir)) assert.ok(fs.readFileSync(path.join(dir, f), 'utf8').endsWith('\n'));
     } finally {
       killAll(processesWith('sleep 97.31'));
     }
+  });
+
+  test('a collector process that stops responding is killed after its timeout plus grace, and each run it had not recorded is recorded as a timeout', async () => {
+    const e = setup('[collect]\ntimeout_seconds = 2\n');
+    const conf = e.env.VC_CONFIG!;
+    const t0 = Date.now();
+    const child = spawn(path.join(repoRoot, 'bin', 'vc'), ['collect', '--json'], { env: { ...process.env, ...e.env } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    // Stop the collector process (all of this pass's collectors) as soon as it exists.
+    let host: number | undefined;
+    for (let i = 0; i < 300 && host === undefined; i++) {
+      host = processesWith(`collect-host.ts`).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(conf));
+      if (host === undefined) await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.ok(host, 'the collector process started');
+    process.kill(host, 'SIGSTOP');
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    const wall = Date.now() - t0;
+    assert.equal(code, 1);
+    assert.ok(wall >= 14_000 && wall < 30_000, `vc collect took ${wall} ms for a 2 x 2 s + 10 s backstop`);
+    const runs = bySource(e.runs());
+    for (const s of SOURCES) {
+      assert.equal(runs[s]!.data.status, 'timeout', s);
+      assert.match(runs[s]!.data.error, new RegExp(`^collector ${s}: its process killed after 14s \\(the collector timeout plus grace\\)`));
+    }
+    assert.deepEqual(JSON.parse(stdout).data.runs.map((o: any) => o.status), SOURCES.map(() => 'timeout'));
+    assert.equal(fs.existsSync(`/proc/${host}`), false, 'the stopped process was killed');
   });
 
   test('a job whose --due bookkeeping fails (its last-start note cannot be written) still runs, and so do the others', () => {

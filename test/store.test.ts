@@ -94,7 +94,7 @@ for (; b < maxBatches && !(stopFile !== '-' && fs.existsSync(stopFile)); b++) {
     data: { w, b, i, n }, raw: { pad: letter.repeat((b + i) % 4 === 0 ? 100_000 : 10 + i) },
   }));
   const t0 = Date.now();
-  repaired += appendEnvelopes(dataDir, envs).repairedBytes;
+  repaired += (await appendEnvelopes(dataDir, envs)).repairedBytes;
   if (!first) first = t0;
   last = Date.now();
 }
@@ -111,7 +111,7 @@ const envs = Array.from({ length: Number(countArg) }, (_, i) => ({
   raw: { pad: 'q'.repeat(Number(sizeArg)) },
 }));
 process.stdout.write('ready\\n');
-appendEnvelopes(dataDir, envs);
+await appendEnvelopes(dataDir, envs);
 process.stdout.write('done\\n');
 `;
 
@@ -248,7 +248,7 @@ describe('invariant 1: concurrent appends by separate processes', () => {
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const reports = results.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!) as WriterReport);
     // A final append repairs the tail if a killed writer was the last to write.
-    const final = appendEnvelopes(dataDir, [sysEnvelope('final', `${day}T12:00:00.000Z`, 0, { key: 'final' })]);
+    const final = await appendEnvelopes(dataDir, [sysEnvelope('final', `${day}T12:00:00.000Z`, 0, { key: 'final' })]);
     const repaired = final.repairedBytes + reports.reduce((a, r) => a + r.repaired, 0);
     assert.ok(killedMidWrite >= 1, 'at least one big writer was killed before it finished');
     assert.ok(repaired > 0, 'some killed writer left a partial line that a later append cut');
@@ -275,7 +275,7 @@ describe('invariant 1: a writer SIGKILLed in the middle of a write', () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       dataDir = freshDir('kill-');
       const preEnvs = Array.from({ length: 50 }, (_, i) => sysEnvelope(`pre-${i}`, now, i % 10 === 0 ? 100_000 : 100));
-      file = appendEnvelopes(dataDir, preEnvs).files[0]!;
+      file = (await appendEnvelopes(dataDir, preEnvs)).files[0]!;
       pre = fs.readFileSync(file);
       // 128 lines of 512 KB: a 64 MB write, killed as soon as it has started.
       const child = startScript(big, [dataDir, now, 'big', '128', String(512 * 1024)]);
@@ -309,7 +309,7 @@ describe('invariant 1: a writer SIGKILLed in the middle of a write', () => {
 
     // (b) The next append cuts the partial tail and adds its own lines after the whole ones.
     const next = [sysEnvelope('after-0', now), sysEnvelope('after-1', now, 200_000)];
-    const result = appendEnvelopes(dataDir, next);
+    const result = await appendEnvelopes(dataDir, next);
     assert.equal(result.repairedBytes, partial.length);
     const after = fs.readFileSync(file);
     const added = Buffer.from(next.map((e) => JSON.stringify(e)).join('\n') + '\n');

@@ -256,12 +256,12 @@ const NOW = new Date('2026-11-24T12:00:00Z');
 let seq = 0;
 
 /** Stores facts of one source as its collector would (one envelope each, keyed per line). */
-function store(dir: string, source: string, machine: string, items: Array<Record<string, unknown>>, at = '2026-11-24T11:00:00.000Z'): void {
+async function store(dir: string, source: string, machine: string, items: Array<Record<string, unknown>>, at = '2026-11-24T11:00:00.000Z'): Promise<void> {
   const envelopes: Envelope[] = items.map((data) => ({
     v: 1, source, machine_id: machine, collected_at: at, run_id: `r-${++seq}`, collector_version: '1.0.0', schema_version: 1,
     kind: 'event', key: `k-${++seq}`, data: storable(data),
   }));
-  appendEnvelopes(dir, envelopes);
+  await appendEnvelopes(dir, envelopes);
 }
 
 async function session(t: TestContext, dir: string): Promise<Session> {
@@ -292,7 +292,7 @@ const tokens = (total: [number, number, number, number], last: [number, number, 
 describe('usage views: given rows, expected rows', () => {
   test('claude: largest snapshot wins, speed breaks ties, sidechain replays and synthetic lines drop, no message id counts as is', async (t) => {
     const dir = tmpDir('vc-usage-rows-');
-    store(dir, 'claude-logs', 'a', [
+    await store(dir, 'claude-logs', 'a', [
       claude({ byte_offset: 1, output_tokens: 9 }),
       claude({ byte_offset: 2, output_tokens: 212 }),
       claude({ byte_offset: 3, output_tokens: 212, speed: 'fast', ts: '2026-11-24T10:00:01.000Z' }),
@@ -324,7 +324,7 @@ describe('usage views: given rows, expected rows', () => {
     const dir = tmpDir('vc-usage-rows-');
     const f = '~/.codex/sessions/2026/11/24/rollout-a.jsonl';
     const fork = '~/.codex/sessions/2026/11/24/rollout-b.jsonl';
-    store(dir, 'codex-logs', 'a', [
+    await store(dir, 'codex-logs', 'a', [
       codex({ type: 'session', file: f, byte_offset: 0, ts: '2026-11-24T09:59:00.000Z', session_id: 'A', cwd: '/p' }),
       codex({ type: 'turn', file: f, byte_offset: 10, ts: '2026-11-24T09:59:01.000Z', model: 'gpt-5-codex' }),
       codex({ file: f, byte_offset: 20, ts: '2026-11-24T10:00:00.000Z', ...tokens([100, 50, 10, 5], [100, 50, 10, 5]) }),
@@ -358,7 +358,7 @@ describe('usage views: given rows, expected rows', () => {
   test('5-hour windows: start on the hour of their first entry, the next after 5 hours or a pause', async (t) => {
     const dir = tmpDir('vc-usage-rows-');
     const at = (hhmm: string, day = '2026-11-24') => `${day}T${hhmm}:00.000Z`;
-    store(dir, 'claude-logs', 'a', ['01:15', '03:00', '05:59', '06:30', '08:00', '11:30', '11:45'].map((t, i) =>
+    await store(dir, 'claude-logs', 'a', ['01:15', '03:00', '05:59', '06:30', '08:00', '11:30', '11:45'].map((t, i) =>
       claude({ message_id: `m${i}`, request_id: `r${i}`, ts: at(t), byte_offset: i, input_tokens: 0, output_tokens: 1000 })));
     const s = await session(t, dir);
     const got = await s.query(`SELECT strftime(window_start, '%H:%M') AS start, strftime(window_end, '%H:%M') AS "end", entries, tokens, is_active
@@ -379,7 +379,7 @@ describe('usage views: given rows, expected rows', () => {
     const dir = tmpDir('vc-usage-rows-');
     const ago = (min: number) => new Date(NOW.getTime() - min * 60_000).toISOString();
     // Codex says 96% of its 5-hour window is used (resets in 40 min); 20% of the week.
-    store(dir, 'codex-logs', 'a', [codex({ ts: ago(10), primary_used_percent: 96, primary_window_minutes: 300,
+    await store(dir, 'codex-logs', 'a', [codex({ ts: ago(10), primary_used_percent: 96, primary_window_minutes: 300,
       primary_resets_at: new Date(NOW.getTime() + 40 * 60_000).toISOString(), secondary_used_percent: 20,
       secondary_window_minutes: 10080, secondary_resets_at: new Date(NOW.getTime() + 3 * 86400_000).toISOString() })], ago(5));
     // Claude on b: 500k tokens in each of the hours 2-4 h ago, then 5M in the last hour, all in one
@@ -391,8 +391,8 @@ describe('usage views: given rows, expected rows', () => {
     }
     lines.push(claude({ message_id: 'm9', request_id: 'r9', ts: ago(10), byte_offset: 9, session_id: 'sess-1', cwd: '/home/dev/src/api/web',
       input_tokens: 0, output_tokens: 0, cache_read_tokens: 1_000_000 }));
-    store(dir, 'claude-logs', 'b', lines, ago(5));
-    store(dir, 'repos', 'b', [reposSchema.parse({
+    await store(dir, 'claude-logs', 'b', lines, ago(5));
+    await store(dir, 'repos', 'b', [reposSchema.parse({
       path: '/home/dev/src/api', name: 'api', branch: 'main', head: 'a'.repeat(40), detached: false, upstream: 'origin/main',
       ahead: 0, behind: 0, dirty_files: 0, staged_files: 0, untracked_files: 0, conflicted_files: 0, stash_count: 0,
       last_commit_at: ago(300), last_commit_subject: 'wip', remote_url: null, error: null,

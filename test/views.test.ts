@@ -185,17 +185,17 @@ class Store {
   }
 
   /** Stores what is pending, one append per day file, in time order (as collectors append). */
-  flush(): void {
+  async flush(): Promise<void> {
     const sorted = this.pending.map((e, i) => ({ e, i }))
       .sort((a, b) => a.e.collected_at.localeCompare(b.e.collected_at) || a.i - b.i).map(({ e }) => e);
     this.pending = [];
-    if (sorted.length) appendEnvelopes(this.dir, sorted);
+    if (sorted.length) await appendEnvelopes(this.dir, sorted);
   }
 
   async open(t: TestContext, opts: {
     now?: Date; machines?: Array<string | [string, boolean]>; intervals?: Record<string, number>;
   } = {}): Promise<Session> {
-    this.flush();
+    await this.flush();
     const intervals = opts.intervals ?? INTERVALS;
     const session = await openSession({
       dataDir: this.dir, now: opts.now ?? NOW, intervals,
@@ -1013,7 +1013,7 @@ describe('robustness', { concurrency: true }, () => {
     st.sys('m', ago(5), sysSample({ load5: 1 }));
     st.sys('m', ago(3), sysSample({ load5: 2 }));
     st.sys('m', ago(1), sysSample({ load5: 3 }));
-    st.flush();
+    await st.flush();
     const partial = line(ago(0), 4);
     st.writeRaw('sys', 'm', utcDate(ago(0)), partial.slice(0, Math.floor(partial.length / 2)));
     const s = await st.open(t, { machines: ['m'], intervals: { sys: 120 } });

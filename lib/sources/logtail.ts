@@ -98,7 +98,7 @@ async function readBatches(ctx: CollectContext, opts: LogTailOptions, start: Tai
       warn(opts.absent);
       return { items: [], cursor: res.cursors };
     }
-    ctx.commit(res.files.flatMap((f) => opts.toItems(f, skip, cursors[f.path])), res.cursors);
+    await ctx.commit(res.files.flatMap((f) => opts.toItems(f, skip, cursors[f.path])), res.cursors);
     cursors = res.cursors;
     if (!res.more) return { items: [] };
     if (ctx.timeLeftMs() < stopAt) {

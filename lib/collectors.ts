@@ -1,0 +1,14 @@
+// The code of every collector, loaded on demand: a process loads only the collectors it runs.
+// lib/catalog.ts has their names and defaults as plain data (test/catalog.test.ts checks both agree).
+import type { CollectorName } from './catalog.ts';
+import type { CollectorDef } from './collector.ts';
+
+export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> = {
+  sys: async () => (await import('./sources/sys.ts')).sysCollector,
+  repos: async () => (await import('./sources/repos.ts')).reposCollector,
+  agents: async () => (await import('./sources/agents.ts')).agentsCollector,
+  tools: async () => (await import('./sources/tools.ts')).toolsCollector,
+  'claude-logs': async () => (await import('./sources/claude-logs.ts')).claudeLogsCollector,
+  'codex-logs': async () => (await import('./sources/codex-logs.ts')).codexLogsCollector,
+  'gemini-logs': async () => (await import('./sources/gemini-logs.ts')).geminiLogsCollector,
+};

@@ -9,6 +9,7 @@ import { storable, MAX_LINE_BYTES, newRunId, type Envelope, type EnvelopeKind } 
 import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
 import { appendEnvelopes, loadCursor, saveCursor } from './store.ts';
+import { clearInflight } from './inflight.ts';
 import { mapLimit } from './pool.ts';
 import { withMachineSlot } from './slots.ts';
 import { sanitize } from './render.ts';
@@ -107,6 +108,7 @@ export async function recordFailedRun(dataDir: string, machineId: string, source
   const outcome: RunOutcome = { ...record, run_id: runId, machine_id: machineId };
   try {
     await appendEnvelopes(dataDir, [runEnvelope(machineId, runId, record)]);
+    clearInflight(dataDir, runId);
   } catch (err) {
     outcome.error = `${error}; and the run could not be recorded: ${errorMessage(err)}`;
   }
@@ -213,6 +215,7 @@ export async function runCollector(def: CollectorDef, opts: {
     duration_ms: ended.getTime() - started.getTime(), bytes, rows, status, error, warnings, cursor: cursorSummary(cursor),
   };
   await appendEnvelopes(opts.dataDir, [runEnvelope(opts.machine.id, runId, record)]);
+  clearInflight(opts.dataDir, runId);
   return { ...record, run_id: runId, machine_id: opts.machine.id };
 }
 

@@ -1,19 +1,22 @@
-// `vc collect`: runs the planned collectors in a few separate processes (lib/collect-host.ts,
-// `[collect] processes` of them, 1 by default), each running several collectors at once over all
-// their machines. Each run is bounded by its collector's timeout inside its process; the process
-// itself has a hard timeout and an output cap here. A machine that is down, refuses the key or
-// hangs costs each of its collectors their timeout, in parallel, and nobody else anything. A
-// process that hangs or dies anyway is killed and its missing runs recorded here; it never stops
-// the other processes. (A process per collector would isolate more, but costs most of a CPU second
-// each to start, every pass.)
+// `vc collect`: runs the planned collectors, several at once, each over all its machines, in this
+// process and, with `[collect] processes` above 1, in more (lib/collect-host.ts). Each run is
+// bounded by its collector's timeout inside its process (lib/collector.ts): a machine that is
+// down, a script that hangs or a lock that never comes costs that run its timeout and nobody else
+// anything. What could still stall a whole process is watched from outside: a child process by
+// its hard timeout here, this one by a watchdog that kills it; runs that a killed or crashed
+// process never recorded are recorded by the next pass (lib/inflight.ts). One process, not one
+// per collector: each Node process costs most of a CPU second to start, every pass.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CollectorName } from './catalog.ts';
-import { recordFailedRun, type RunOutcome } from './collector.ts';
+import { recordFailedRun, runForMachines, type RunOutcome } from './collector.ts';
+import { COLLECTOR_CODE } from './collectors.ts';
+import { markInflight, orphanedRuns } from './inflight.ts';
 import { intervalSeconds, machineCollectors, timeoutSeconds, type Config, type Machine } from './config.ts';
 import { newRunId } from './envelope.ts';
 import { errorMessage } from './errors.ts';
 import { execArgv } from './exec.ts';
+import { spawn } from 'node:child_process';
 import { repoRoot, stateDir } from './paths.ts';
 import { mapLimit } from './pool.ts';
 import { sanitize } from './render.ts';
@@ -94,16 +97,48 @@ function parseOutcomes(stdout: string): Map<string, RunOutcome> {
   return byRun;
 }
 
-/** One collector process for some jobs; the runs it could not record are recorded here. */
-async function runProcess(opts: CollectOptions, jobs: Job[]): Promise<RunOutcome[]> {
-  const { config, dataDir } = opts;
-  const started = new Date();
-  // Its collectors run at once; each round of one collector's machines may wait a collector
-  // timeout for a machine slot, then use one.
+/**
+ * How long a process running `jobs` may take in all: its collectors run at once, and each round of
+ * one collector's machines may wait a collector timeout for a machine slot, then use one.
+ */
+function processTimeoutMs(config: Config, jobs: Job[]): number {
   const perSource = new Map<CollectorName, number>();
   for (const j of jobs) perSource.set(j.source, (perSource.get(j.source) ?? 0) + 1);
   const longest = Math.max(...[...perSource].map(([source, n]) => 2 * Math.ceil(n / config.collect.machines_in_flight) * timeoutSeconds(config, source)));
-  const timeoutMs = (longest + KILL_GRACE_SECONDS) * 1000;
+  return (longest + KILL_GRACE_SECONDS) * 1000;
+}
+
+/** Runs jobs in this process: each collector's code is loaded, then all run at once. */
+async function runHere(opts: CollectOptions, jobs: Job[]): Promise<RunOutcome[]> {
+  const sources = [...new Set(jobs.map((j) => j.source))];
+  const groups = await Promise.all(sources.map(async (source) => ({
+    def: await COLLECTOR_CODE[source](),
+    machines: jobs.filter((j) => j.source === source).map((j) => ({ machine: j.machine, runId: j.runId })),
+  })));
+  const { config, dataDir } = opts;
+  return (await Promise.all(groups.map((g) => runForMachines(g.def, { config, dataDir, machines: g.machines })))).flat();
+}
+
+/**
+ * Kills this process if it is still running `ms` from now: a stalled event loop (a hung file
+ * system, a bug) can do nothing itself. A shell waits on a pipe from this process for at most that
+ * long; the pipe closes when this process ends, however it ends, and the watchdog with it.
+ */
+function watchdog(ms: number): () => void {
+  const dog = spawn('/bin/sh', ['-c', `timeout ${Math.ceil(ms / 1000)} cat >/dev/null; [ $? -eq 124 ] && kill -9 ${process.pid}`],
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  dog.on('error', () => { /* no watchdog: the pass still runs */ });
+  dog.stdin!.on('error', () => {});
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void }).unref?.();
+  return () => dog.stdin!.end();
+}
+
+/** One child collector process for some jobs; the runs it could not record are recorded here. */
+async function runProcess(opts: CollectOptions, jobs: Job[]): Promise<RunOutcome[]> {
+  const { config, dataDir } = opts;
+  const started = new Date();
+  const timeoutMs = processTimeoutMs(config, jobs);
   const maxBytes = OUTPUT_CAP_PER_MACHINE * jobs.length;
   const argv = [process.execPath, '--import', tsxLoader, hostScript,
     ...jobs.flatMap((j) => ['--job', `${j.source}:${j.machine.id}:${j.runId}`]),
@@ -126,7 +161,24 @@ async function runProcess(opts: CollectOptions, jobs: Job[]): Promise<RunOutcome
       `collector ${j.source}: its process ${why}`)));
 }
 
-export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {
+/** Records the runs of earlier passes that ended before recording them; says how many. */
+async function recordOrphans(dataDir: string): Promise<number> {
+  const orphans = orphanedRuns(dataDir);
+  for (const o of orphans) {
+    await recordFailedRun(dataDir, o.machine_id, o.source, o.run_id, new Date(Date.parse(o.started_at) || Date.now()), 'killed',
+      `collector ${o.source}: the vc process running it (pid ${o.pid}) ended before the run was recorded (killed, crashed, or the machine restarted)`);
+  }
+  return orphans.length;
+}
+
+export interface CollectResult {
+  outcomes: RunOutcome[];
+  /** Runs of earlier passes recorded now (their process ended without recording them). */
+  recovered: number;
+}
+
+export async function collect(opts: CollectOptions): Promise<CollectResult> {
+  const recovered = await recordOrphans(opts.dataDir);
   const jobs = planJobs(opts);
   const started = new Date();
   for (const job of jobs) {
@@ -134,18 +186,28 @@ export async function collect(opts: CollectOptions): Promise<RunOutcome[]> {
       noteStart(opts.dataDir, job, started);
     } catch { /* bookkeeping for --due only: the run itself is recorded either way */ }
   }
-  // The collectors, dealt round the processes in plan order. Within a process each collector
-  // starts its machines at a different place in the list, so the collectors of one machine do not
-  // all arrive together (the first opens the shared ssh connection; the others find it).
+  markInflight(opts.dataDir, jobs.map((j) => ({ run_id: j.runId, source: j.source, machine_id: j.machine.id, started_at: started.toISOString() })));
+  // The collectors, dealt round the processes in plan order: the first group runs here. Within a
+  // process each collector starts its machines at a different place in the list, so the
+  // collectors of one machine do not all arrive together (the first opens the shared ssh
+  // connection; the others find it).
   const sources = [...new Set(jobs.map((j) => j.source))];
-  const processes = Array.from({ length: Math.min(sources.length, opts.config.collect.processes) }, () => [] as Job[]);
+  const groups = Array.from({ length: Math.min(sources.length, opts.config.collect.processes) }, () => [] as Job[]);
   sources.forEach((source, k) => {
     const mine = jobs.filter((j) => j.source === source);
     const shift = Math.floor((k * mine.length) / sources.length);
-    processes[k % processes.length]!.push(...mine.slice(shift), ...mine.slice(0, shift));
+    groups[k % groups.length]!.push(...mine.slice(shift), ...mine.slice(0, shift));
   });
-  const results = await Promise.all(processes.map((p) => runProcess(opts, p)));
-  // In plan order: machine by machine, collector by collector.
-  const order = new Map(jobs.map((j, i) => [j.runId, i]));
-  return results.flat().sort((a, b) => (order.get(a.run_id) ?? 0) - (order.get(b.run_id) ?? 0));
+  const [here = [], ...elsewhere] = groups;
+  // The watchdog allows the longest group its time, and then the grace to record a child's runs.
+  const longest = Math.max(0, ...groups.filter((g) => g.length).map((g) => processTimeoutMs(opts.config, g)));
+  const stopWatchdog = jobs.length ? watchdog(longest + KILL_GRACE_SECONDS * 1000) : () => {};
+  try {
+    const results = await Promise.all([runHere(opts, here), ...elsewhere.map((p) => runProcess(opts, p))]);
+    // In plan order: machine by machine, collector by collector.
+    const order = new Map(jobs.map((j, i) => [j.runId, i]));
+    return { outcomes: results.flat().sort((a, b) => (order.get(a.run_id) ?? 0) - (order.get(b.run_id) ?? 0)), recovered };
+  } finally {
+    stopWatchdog();
+  }
 }

@@ -79,29 +79,36 @@ exec /usr/bin/flock "$@"
 `;
 
 /**
- * The collectors each process ran (from the --job arguments of every process that took a lock, in
- * the fake flock's log), sorted. Every lock was taken by lib/collect-host.ts, each data append by
- * the process running that collector's job, with the run id that was recorded.
+ * The collectors each process ran, from the fake flock's log of every lock taken: a child
+ * collector process (lib/collect-host.ts) ran its --job arguments (with the run ids recorded), the
+ * vc process itself the rest. Every data append came from the process that ran that collector.
  */
 function collectorProcesses(log: string, runs: Record<string, Record<string, any>>): string[][] {
-  const byPid = new Map<number, string[]>();
+  const procs = new Map<number, { jobs: string[] | null; data: Set<string> }>();
   for (const l of fs.readFileSync(log, 'utf8').trim().split('\n')) {
     const [pid, file, ...words] = l.split(' ');
     const cmd = words.join(' ');
-    assert.ok(cmd.includes('lib/collect-host.ts'), l);
-    const jobs = [...cmd.matchAll(/--job ([a-z-]+):local:(\S+)/g)].map((m) => {
+    const hosted = cmd.includes('lib/collect-host.ts');
+    assert.ok(hosted || cmd.includes('lib/cli/main.ts collect'), l);
+    const jobs = hosted ? [...cmd.matchAll(/--job ([a-z-]+):local:(\S+)/g)].map((m) => {
       assert.equal(m[2], runs[m[1]!]!.run_id, `the job of ${m[1]} has its recorded run id`);
       return m[1]!;
-    });
-    byPid.set(Number(pid), jobs.sort());
+    }) : null;
+    const proc = procs.get(Number(pid)) ?? { jobs, data: new Set<string>() };
+    procs.set(Number(pid), proc);
     const data = /\/raw\/([^/]+)\/machine=/.exec(file!)?.[1];
-    if (data && data !== 'collector_runs') assert.ok(jobs.includes(data), `${data} appended from the process running its job: ${l}`);
+    if (data && data !== 'collector_runs') proc.data.add(data);
   }
-  return [...byPid.values()].sort((a, b) => a[0]!.localeCompare(b[0]!));
+  const elsewhere = [...procs.values()].flatMap((p) => p.jobs ?? []);
+  return [...procs.values()].map((p) => {
+    const ran = (p.jobs ?? SOURCES.filter((s) => !elsewhere.includes(s))).sort();
+    for (const d of p.data) assert.ok(ran.includes(d), `${d} appended from the process that ran it`);
+    return ran;
+  }).sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
 describe('vc collect', () => {
-  test('a normal pass runs every collector in one collector process, and records one ok run each', () => {
+  test('a normal pass runs every collector in the vc process itself, and records one ok run each', () => {
     const e = setup();
     const log = path.join(e.root, 'flock.log');
     writeExecutable(e.bin, 'flock', flockWrapper(log));
@@ -128,9 +135,10 @@ describe('vc collect', () => {
     assert.equal(runs.repos!.data.rows, 1, 'the one repository under the configured root');
     assert.equal(readRaw(e.data, 'repos', 'local')[0]!.data.path, path.join(e.root, 'tree', 'proj'));
     assert.deepEqual(collectorProcesses(log, runs), [[...SOURCES].sort()], 'every collector ran in the one process');
+    assert.deepEqual(fs.readdirSync(path.join(e.data, 'state', 'inflight')), [], 'every run cleared its in-flight note');
   });
 
-  test('[collect] processes = 3 spreads the collectors over three processes', () => {
+  test('[collect] processes = 3 spreads the collectors over three processes: this one and two more', () => {
     const e = setup('[collect]\nprocesses = 3\n');
     const log = path.join(e.root, 'flock.log');
     writeExecutable(e.bin, 'flock', flockWrapper(log));
@@ -224,32 +232,89 @@ describe('vc collect', () => {
     }
   });
 
-  test('a collector process that stops responding is killed after its timeout plus grace, and each run it had not recorded is recorded as a timeout', async () => {
-    const e = setup('[collect]\ntimeout_seconds = 2\n');
-    const conf = e.env.VC_CONFIG!;
-    const t0 = Date.now();
-    const child = spawn(path.join(repoRoot, 'bin', 'vc'), ['collect', '--json'], { env: { ...process.env, ...e.env } });
+  /** Starts `vc collect --json`; resolves its exit code and stdout when it ends. */
+  function startCollect(e: Env, args: string[] = []) {
+    const child = spawn(path.join(repoRoot, 'bin', 'vc'), ['collect', '--json', ...args], { env: { ...process.env, ...e.env } });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    // Stop the collector process (all of this pass's collectors) as soon as it exists.
-    let host: number | undefined;
-    for (let i = 0; i < 300 && host === undefined; i++) {
-      host = processesWith(`collect-host.ts`).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(conf));
-      if (host === undefined) await new Promise((res) => setTimeout(res, 20));
+    const done = new Promise<{ code: number | null; signal: string | null; stdout: string }>((res) => child.on('close', (code, signal) => res({ code, signal, stdout })));
+    return { pid: child.pid!, done };
+  }
+
+  /** Waits for a process of ours whose command line holds both strings; its pid. */
+  async function waitForProcess(marker: string, also: string): Promise<number> {
+    for (let i = 0; i < 500; i++) {
+      const pid = processesWith(marker).find((p) => {
+        try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(also); } catch { return false; }
+      });
+      if (pid !== undefined) return pid;
+      await new Promise((res) => setTimeout(res, 20));
     }
-    assert.ok(host, 'the collector process started');
+    throw new Error(`no process with ${marker} and ${also}`);
+  }
+
+  test('a child collector process that stops responding is killed after its timeout plus grace; each run it had not recorded is recorded as a timeout, the others are not held up', async () => {
+    const e = setup('[collect]\ntimeout_seconds = 2\nprocesses = 2\n');
+    const t0 = Date.now();
+    const pass = startCollect(e);
+    const host = await waitForProcess('collect-host.ts', e.env.VC_CONFIG!);
     process.kill(host, 'SIGSTOP');
-    const code = await new Promise<number | null>((res) => child.on('close', res));
+    const hosted = [...fs.readFileSync(`/proc/${host}/cmdline`, 'utf8').matchAll(/--job\0([a-z-]+):/g)].map((m) => m[1]!);
+    const { code, stdout } = await pass.done;
     const wall = Date.now() - t0;
     assert.equal(code, 1);
-    assert.ok(wall >= 14_000 && wall < 30_000, `vc collect took ${wall} ms for a 2 x 2 s + 10 s backstop`);
+    assert.ok(wall >= 14_000 && wall < 24_000, `vc collect took ${wall} ms for a 2 x 2 s + 10 s backstop`);
+    assert.deepEqual(JSON.parse(stdout).data.runs.filter((o: any) => o.status === 'timeout').map((o: any) => o.source).sort(), [...hosted].sort());
     const runs = bySource(e.runs());
+    assert.ok(hosted.length > 0 && hosted.length < SOURCES.length, `some collectors ran in the child: ${hosted}`);
     for (const s of SOURCES) {
-      assert.equal(runs[s]!.data.status, 'timeout', s);
-      assert.match(runs[s]!.data.error, new RegExp(`^collector ${s}: its process killed after 14s \\(the collector timeout plus grace\\)`));
+      if (hosted.includes(s)) assert.match(runs[s]!.data.error, new RegExp(`^collector ${s}: its process killed after 14s \\(the collector timeout plus grace\\)`));
+      else assert.equal(runs[s]!.data.status, 'ok', `${s} ran in the vc process: ${runs[s]!.data.error}`);
     }
-    assert.deepEqual(JSON.parse(stdout).data.runs.map((o: any) => o.status), SOURCES.map(() => 'timeout'));
     assert.equal(fs.existsSync(`/proc/${host}`), false, 'the stopped process was killed');
+  });
+
+  test('a vc process that stops responding is killed by its watchdog; the next pass records the runs it left', async () => {
+    const e = setup('[collect]\ntimeout_seconds = 2\n');
+    const t0 = Date.now();
+    const pass = startCollect(e);
+    // Stopped once its runs are under way (noted in flight).
+    const inflight = path.join(e.data, 'state', 'inflight');
+    for (let i = 0; i < 500 && !(fs.existsSync(inflight) && fs.readdirSync(inflight).length); i++) await new Promise((res) => setTimeout(res, 10));
+    process.kill(pass.pid, 'SIGSTOP');
+    const first = await pass.done;
+    const wall = Date.now() - t0;
+    assert.equal(first.signal, 'SIGKILL', 'the watchdog killed it');
+    assert.ok(wall >= 24_000 && wall < 40_000, `killed after ${wall} ms for a 2 x 2 s + 10 s backstop and 10 s more`);
+    const left = fs.readdirSync(path.join(e.data, 'state', 'inflight')).length;
+    assert.ok(left > 0, 'runs it never recorded are noted');
+    const next = vc(['collect', '--json', '--source', 'tools'], e.env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(JSON.parse(next.stdout).warnings.join('\n'), new RegExp(`recorded ${left} runs? of an earlier pass`));
+    const killed = e.runs().filter((r) => r.data.status === 'killed');
+    assert.equal(killed.length, left);
+    for (const r of killed) assert.match(r.data.error, /the vc process running it \(pid \d+\) ended before the run was recorded/);
+    assert.deepEqual(fs.readdirSync(path.join(e.data, 'state', 'inflight')), []);
+  });
+
+  test('runs of a vc process killed outright (SIGKILL) are recorded by the next pass, once', async () => {
+    const e = setup('', { df: '#!/bin/sh\nexec sleep 5.77\n' });
+    try {
+      const pass = startCollect(e, ['--source', 'sys']);
+      await waitForProcess('sleep 5.77', '5.77');
+      process.kill(pass.pid, 'SIGKILL');
+      await pass.done;
+      const next = vc(['collect', '--json', '--source', 'tools'], e.env);
+      assert.equal(next.code, 0, next.stderr);
+      const again = vc(['collect', '--json', '--source', 'tools'], e.env);
+      assert.deepEqual(JSON.parse(again.stdout).warnings, [], 'recorded once');
+      const sys = e.runs().filter((r) => r.data.source === 'sys');
+      assert.equal(sys.length, 1);
+      assert.equal(sys[0]!.data.status, 'killed');
+      assert.match(sys[0]!.data.error, /^collector sys: the vc process running it/);
+    } finally {
+      killAll(processesWith('sleep 5.77'));
+    }
   });
 
   test('a job whose --due bookkeeping fails (its last-start note cannot be written) still runs, and so do the others', () => {

@@ -7,11 +7,12 @@ import { UsageError } from '../errors.ts';
 import { collect } from '../runner.ts';
 import { envelope, humanBytes, terminalTable } from '../render.ts';
 import { checkArgs, configArg, listArg, loadCliConfig, print, printJson } from './common.ts';
+import { log } from '../log.ts';
 
 /** Collects every enabled source of the configured local machines (what an empty store needs). */
-export function collectLocal(loaded: LoadedConfig): Promise<RunOutcome[]> {
+export async function collectLocal(loaded: LoadedConfig): Promise<RunOutcome[]> {
   const machines = loaded.config.machines.filter((m) => m.ssh === 'local');
-  return collect({ config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir, plan: { machines, sources: COLLECTOR_NAMES } });
+  return (await collect({ config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir, plan: { machines, sources: COLLECTOR_NAMES } })).outcomes;
 }
 
 export default defineCommand({
@@ -33,12 +34,14 @@ export default defineCommand({
       if (!isCollectorName(n)) throw new UsageError(`unknown collector "${n}"; collectors: ${COLLECTOR_NAMES.join(', ')}`);
     }
     const sources = names.length ? (names as CollectorName[]) : COLLECTOR_NAMES;
-    const outcomes = await collect({
+    const { outcomes, recovered } = await collect({
       config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir,
       plan: { machines, sources }, due: Boolean(ctx.args.due),
     });
+    const warnings = recovered ? [`recorded ${recovered} run${recovered === 1 ? '' : 's'} of an earlier pass whose vc process ended before recording ${recovered === 1 ? 'it' : 'them'} (status killed)`] : [];
+    if (!ctx.args.json) for (const w of warnings) await log.warn(w);
     if (ctx.args.json) {
-      printJson(envelope('collect', { data_dir: loaded.dataDir, runs: outcomes }, {}, []));
+      printJson(envelope('collect', { data_dir: loaded.dataDir, runs: outcomes }, {}, warnings));
     } else if (outcomes.length) {
       print(await terminalTable(outcomes.map((o) => ({
         machine: o.machine_id, source: o.source, status: o.status, rows: o.rows, read: humanBytes(o.bytes),

@@ -60,7 +60,7 @@ const probe = defineCommand({
     const loaded = loadCliConfig(ctx.args);
     const ids = (ctx.args._ ?? []) as string[];
     const machines = ids.length ? ids.map((id) => findMachine(loaded.config, id)) : loaded.config.machines;
-    const outcomes = await collect({
+    const { outcomes } = await collect({
       config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir, plan: { machines, sources: ['tools'] },
     });
     await show(loaded, machines.map((m) => m.id), outputFormat(ctx.args), outcomes);

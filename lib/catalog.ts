@@ -21,7 +21,8 @@ export type CollectorName = keyof typeof COLLECTORS;
 export const COLLECTOR_NAMES = Object.keys(COLLECTORS) as CollectorName[];
 
 /** Every stored source, by the name it is queryable under. */
-export const SOURCES = [...COLLECTOR_NAMES, 'collector_runs'] as const;
+export const SOURCES: readonly SourceName[] = [...COLLECTOR_NAMES, 'collector_runs'];
+export type SourceName = CollectorName | 'collector_runs';
 
 /** A source's name in SQL (views, tables, variables): `claude-logs` is `claude_logs`. */
 export const sqlName = (source: string): string => source.replaceAll('-', '_');

@@ -8,12 +8,12 @@ import { rawDir, repoRoot } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
 import { activePricingFile } from './pricing.ts';
+import { define, definitionsFile, EMPTY_FILE, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
+
+export { VIEWS_VERSION };
 
 export type Row = Record<string, unknown>;
 
-/** The derived-view version the default search path resolves to. */
-export const VIEWS_VERSION = 'v1';
-const EMPTY_FILE = path.join(repoRoot, 'sql', 'empty.ndjson');
 /**
  * The window every derived view works in (latest state, activity, failure rates). Its lines, cut
  * from the day files (lib/recent.ts), plus each machine's last lines, are parsed once per session
@@ -33,8 +33,11 @@ export interface SessionOptions {
   }>;
   /** Expected collection interval per source, in seconds. */
   intervals?: Readonly<Record<string, number>>;
-  /** Load the *_recent tables (default true); `vc views` needs only the definitions. */
-  loadRecent?: boolean;
+  /**
+   * The sources whose recent window is parsed into its *_recent table (default: all); the others'
+   * stay empty. `vc views` needs none; a report names what it reads (ReportDef.recent).
+   */
+  recent?: readonly string[];
 }
 
 /** Positional parameters ($1, $2, ...) for a query. */
@@ -137,64 +140,96 @@ export function toPlain(value: unknown): unknown {
   return value;
 }
 
-function sqlFilesIn(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f));
+/** What the SQL's session variables hold (lib/definitions.ts defines with all of them empty). */
+interface SessionValues {
+  now: Date;
+  /** Per source: the stored files (all history) and the recent window's file. */
+  files: Record<string, { all: string[]; recent: string }>;
+  machines: NonNullable<SessionOptions['machines']>;
+  intervals: Readonly<Record<string, number>>;
+  pricing: PricingInForce;
+  tolerant: boolean;
 }
 
-async function runFile(conn: DuckDBConnection, file: string): Promise<void> {
-  try {
-    const t0 = performance.now();
-    await conn.run(fs.readFileSync(file, 'utf8'));
-    if (process.env.VC_PROFILE) process.stderr.write(`${path.relative(repoRoot, file)} ${(performance.now() - t0).toFixed(0)} ms\n`);
-  } catch (err) {
-    throw new Error(`loading ${path.relative(repoRoot, file)}: ${(err as Error).message}`);
-  }
-}
+const MACHINES_TYPE = 'STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]';
 
-/** SET VARIABLE statements for the SQL: time, window, file lists, machines and intervals. */
-function sessionVariables(opts: SessionOptions, now: Date, tempDir: string, pricing: { file: string; bundled: boolean }): string[] {
+/**
+ * SET VARIABLE statements for the SQL: time, window, file lists, machines, intervals, pricing. Every
+ * value is typed as it is when empty: the built definitions were bound with the empty ones.
+ */
+function variableStatements(v: SessionValues): string[] {
   const settings: string[] = [
     `SET TimeZone = 'UTC'`,
-    `SET VARIABLE vc_now = TIMESTAMP ${sqlString(now.toISOString().replace('T', ' ').replace('Z', ''))}`,
+    `SET VARIABLE vc_now = TIMESTAMP ${sqlString(v.now.toISOString().replace('T', ' ').replace('Z', ''))}`,
     `SET VARIABLE vc_recent_hours = ${RECENT_HOURS}`,
+    `SET VARIABLE vc_tolerant = ${v.tolerant}`,
   ];
-  const loadRecent = opts.loadRecent ?? true;
-  const sinceMs = now.getTime() - RECENT_HOURS * 3600_000;
   for (const source of SOURCES) {
-    const files = listSourceFiles(opts.dataDir, source, now);
-    const windowFile = path.join(tempDir, `${source}.ndjson`);
-    const bytes = loadRecent ? cutWindow(files.recent, sinceMs, now.getTime(), windowFile) : 0;
-    // Filters on the file name (the `day` column) skip files unread. read_json refuses an empty
-    // list; an empty file gives the same typed relation.
-    const all = files.all.map((f) => files.newest.has(f) ? wholeLinesOnly(f, path.join(tempDir, 'whole', source)) : f);
-    settings.push(`SET VARIABLE vc_files_${sqlName(source)} = ${sqlList(all.length ? all : [EMPTY_FILE])}`);
-    settings.push(`SET VARIABLE vc_recent_${sqlName(source)} = ${sqlList([bytes > 0 ? windowFile : EMPTY_FILE])}`);
+    // read_json refuses an empty list; an empty file gives the same typed relation.
+    const files = v.files[source] ?? { all: [], recent: EMPTY_FILE };
+    settings.push(`SET VARIABLE vc_files_${sqlName(source)} = ${sqlList(files.all.length ? files.all : [EMPTY_FILE])}`);
+    settings.push(`SET VARIABLE vc_recent_${sqlName(source)} = ${sqlList([files.recent])}`);
   }
-  const machines = opts.machines ?? [];
-  settings.push(`SET VARIABLE vc_machines = ${machines.length
-    ? `[${machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], `
-      + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
-      + `::STRUCT(source VARCHAR, interval_s INTEGER)[]}`).join(', ')}]`
-    : `[]::STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]`}`);
+  settings.push(`SET VARIABLE vc_machines = [${v.machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], `
+    + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
+    + `::STRUCT(source VARCHAR, interval_s INTEGER)[]}`).join(', ')}]::${MACHINES_TYPE}`);
   // The pricing table in force (sql/06_pricing.sql): one `vc pricing update` wrote, else the bundled one.
-  settings.push(`SET VARIABLE vc_pricing_file = ${sqlString(pricing.file)}`);
-  settings.push(`SET VARIABLE vc_pricing_bundled = ${pricing.bundled}`);
-  const intervals = Object.entries(opts.intervals ?? {});
-  settings.push(`SET VARIABLE vc_intervals = ${intervals.length
-    ? `MAP {${intervals.map(([k, v]) => `${sqlString(k)}: ${Math.round(v)}`).join(', ')}}`
-    : 'MAP {}::MAP(VARCHAR, INTEGER)'}`);
+  settings.push(`SET VARIABLE vc_pricing_file = ${sqlString(v.pricing.file)}`);
+  settings.push(`SET VARIABLE vc_pricing_bundled = ${v.pricing.bundled}`);
+  const intervals = Object.entries(v.intervals);
+  settings.push(`SET VARIABLE vc_intervals = MAP {${intervals.map(([k, n]) => `${sqlString(k)}: ${Math.round(n)}`).join(', ')}}::MAP(VARCHAR, INTEGER)`);
   return settings;
 }
 
-async function loadSql(conn: DuckDBConnection, variables: string[], tolerant: boolean): Promise<void> {
-  await conn.run([...variables, `SET VARIABLE vc_tolerant = ${tolerant}`].join(';\n'));
-  await conn.run(`CREATE SCHEMA ${VIEWS_VERSION}; SET search_path = 'main,${VIEWS_VERSION}'`);
-  for (const file of sqlFilesIn(path.join(repoRoot, 'sql'))) await runFile(conn, file);
-  for (const file of sqlFilesIn(path.join(repoRoot, 'views', VIEWS_VERSION))) await runFile(conn, file);
+/** The store's files for a session: all history per source, and the recent window cut out of it. */
+function storeFiles(opts: SessionOptions, now: Date, tempDir: string): SessionValues['files'] {
+  const files: SessionValues['files'] = {};
+  const sinceMs = now.getTime() - RECENT_HOURS * 3600_000;
+  for (const source of SOURCES) {
+    const listed = listSourceFiles(opts.dataDir, source, now);
+    const windowFile = path.join(tempDir, `${source}.ndjson`);
+    const bytes = recentOf(opts).includes(source) ? cutWindow(listed.recent, sinceMs, now.getTime(), windowFile) : 0;
+    // Filters on the file name (the `day` column) skip files unread.
+    const all = listed.all.map((f) => listed.newest.has(f) ? wholeLinesOnly(f, path.join(tempDir, 'whole', source)) : f);
+    files[source] = { all, recent: bytes > 0 ? windowFile : EMPTY_FILE };
+  }
+  return files;
+}
+
+/** The recent window parsed once into temp tables, shadowing the definitions' empty ones. */
+async function loadRecent(conn: DuckDBConnection, sources: readonly string[], tolerant: boolean): Promise<void> {
+  await conn.run([`SET VARIABLE vc_tolerant = ${tolerant}`,
+    ...sources.map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent()`)].join(';\n'));
+}
+
+const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOURCES;
+
+/**
+ * An in-process DuckDB with the definitions: the built file, read-only (lib/definitions.ts), or
+ * where none can be kept, defined here in memory.
+ */
+async function openDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
+  const empty = variableStatements({ now: new Date(0), files: {}, machines: [], intervals: {}, pricing, tolerant: false });
+  const file = await definitionsFile(pricing, empty);
+  if (file) {
+    try {
+      return await DuckDBInstance.create(file, { access_mode: 'READ_ONLY', temp_directory: tempDir });
+    } catch {
+      fs.rmSync(file, { force: true }); // damaged or not ours: the next command builds it again
+    }
+  }
+  const instance = await DuckDBInstance.create(':memory:', { temp_directory: tempDir });
+  const conn = await instance.connect();
+  try {
+    await define(conn, empty);
+  } finally {
+    conn.closeSync();
+  }
+  return instance;
 }
 
 export async function openSession(opts: SessionOptions): Promise<Session> {
+  const started = performance.now();
   const now = opts.now ?? new Date();
   const temp = sessionTempDir(os.tmpdir());
   const warnings: string[] = [];
@@ -203,21 +238,30 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   try {
     const pricing = activePricingFile(opts.dataDir);
     if (pricing.problem) warnings.push(pricing.problem);
-    const variables = sessionVariables(opts, now, temp.dir, pricing);
-    instance = await DuckDBInstance.create(':memory:');
+    const values: SessionValues = {
+      now, files: storeFiles(opts, now, temp.dir), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
+    };
+    instance = await openDefinitions(pricing, temp.dir);
     conn = await instance.connect();
-    try {
-      await loadSql(conn, variables, false);
-    } catch (err) {
-      // The store never keeps a partial line, but a damaged file must not make vc unusable:
-      // read again, skipping what does not parse, and say so.
-      if (!/Malformed JSON|JSON/.test((err as Error).message)) throw err;
-      conn.closeSync();
-      instance.closeSync();
-      instance = await DuckDBInstance.create(':memory:');
-      conn = await instance.connect();
-      await loadSql(conn, variables, true);
-      warnings.push(`some stored lines are malformed and were skipped: ${(err as Error).message.split('\n')[0]}`);
+    await conn.run([...variableStatements(values), `SET search_path = 'main,${VIEWS_VERSION}'`].join(';\n'));
+    for (const file of sessionFiles()) await runFile(conn, file);
+    const profile = (what: string, t0: number) => {
+      if (process.env.VC_PROFILE) process.stderr.write(`${what} ${(performance.now() - t0).toFixed(0)} ms\n`);
+    };
+    profile('definitions and store files', started);
+    const recent = recentOf(opts);
+    if (recent.length) {
+      const t0 = performance.now();
+      try {
+        await loadRecent(conn, recent, false);
+        profile('recent tables', t0);
+      } catch (err) {
+        // The store never keeps a partial line, but a damaged file must not make vc unusable:
+        // read again, skipping what does not parse, and say so.
+        if (!/Malformed JSON|JSON/.test((err as Error).message)) throw err;
+        await loadRecent(conn, recent, true);
+        warnings.push(`some stored lines are malformed and were skipped: ${(err as Error).message.split('\n')[0]}`);
+      }
     }
     // From here on nothing may read outside the store or change a setting (vc query runs user SQL).
     const allowed = [path.join(opts.dataDir, 'raw'), path.join(opts.dataDir, 'parquet'), path.dirname(EMPTY_FILE), temp.dir];

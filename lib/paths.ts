@@ -1,4 +1,5 @@
 // Where vc keeps things: the XDG base directories and the data dir layout of design.md.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,3 +41,20 @@ export const stateDir = (dataDir: string) => path.join(dataDir, 'state');
 
 /** Written by `vc demo`: the data dir holds a synthetic fleet, and which machines are in it. */
 export const demoMarkerFile = (dataDir: string) => path.join(dataDir, 'state', 'demo.json');
+
+/**
+ * `<name>-<uid>` under $XDG_RUNTIME_DIR (else the temp dir), made if missing: private to this user.
+ * Refuses one that is not (another user could have made it first), naming `purpose`.
+ */
+export function privateRuntimeDir(name: string, purpose: string): string {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  const base = runtime && path.isAbsolute(runtime) ? runtime : os.tmpdir();
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(base, `${name}-${uid}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private directory of this user (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): refusing to ${purpose} there`);
+  }
+  return dir;
+}

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sqlString, type Row, type Session } from './duck.ts';
 import { repoRoot } from './paths.ts';
+import type { SourceName } from './catalog.ts';
 
 export type ReportData = Record<string, Row[] | Row | null>;
 
@@ -29,6 +30,11 @@ export interface ReportDef {
   options?: ReadonlyArray<keyof ReportOptions>;
   /** Allowed values of --by, the first being the default. */
   byValues?: readonly string[];
+  /**
+   * The sources whose recent window it reads (through any view, and staleness); default all.
+   * test/reports.test.ts checks each report answers the same as with all of them.
+   */
+  recent?: readonly SourceName[];
   render(data: ReportData, ctx: ReportContext & { options: ReportOptions }): string;
 }
 

@@ -186,7 +186,6 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       noteStart(opts.dataDir, job, started);
     } catch { /* bookkeeping for --due only: the run itself is recorded either way */ }
   }
-  markInflight(opts.dataDir, jobs.map((j) => ({ run_id: j.runId, source: j.source, machine_id: j.machine.id, started_at: started.toISOString() })));
   // The collectors, dealt round the processes in plan order: the first group runs here. Within a
   // process each collector starts its machines at a different place in the list, so the
   // collectors of one machine do not all arrive together (the first opens the shared ssh
@@ -199,9 +198,11 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     groups[k % groups.length]!.push(...mine.slice(shift), ...mine.slice(0, shift));
   });
   const [here = [], ...elsewhere] = groups;
-  // The watchdog allows the longest group its time, and then the grace to record a child's runs.
+  // The watchdog (before anything is noted in flight) allows the longest group its time, and then
+  // the grace to record a child's runs.
   const longest = Math.max(0, ...groups.filter((g) => g.length).map((g) => processTimeoutMs(opts.config, g)));
   const stopWatchdog = jobs.length ? watchdog(longest + KILL_GRACE_SECONDS * 1000) : () => {};
+  markInflight(opts.dataDir, jobs.map((j) => ({ run_id: j.runId, source: j.source, machine_id: j.machine.id, started_at: started.toISOString() })));
   try {
     const results = await Promise.all([runHere(opts, here), ...elsewhere.map((p) => runProcess(opts, p))]);
     // In plan order: machine by machine, collector by collector.

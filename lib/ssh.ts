@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config, Machine } from './config.ts';
 import { execArgv, type ExecOptions, type ExecResult } from './exec.ts';
-import { expandHome } from './paths.ts';
+import { expandHome, privateRuntimeDir } from './paths.ts';
 
 export interface SshEndpoint {
   user: string | null;
@@ -27,20 +27,9 @@ export function parseSshTarget(target: string): SshEndpoint {
 
 /**
  * The directory of the shared-connection sockets: private to this user, since anyone who can
- * reach a socket can run commands on the machine behind it. Refuses one that is not.
+ * reach a socket can run commands on the machine behind it.
  */
-export function controlDir(): string {
-  const runtime = process.env.XDG_RUNTIME_DIR;
-  const base = runtime && path.isAbsolute(runtime) ? runtime : os.tmpdir();
-  const uid = process.getuid?.() ?? 0;
-  const dir = path.join(base, `vc-ssh-${uid}`);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
-    throw new Error(`${dir} is not a private directory of this user (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): refusing to keep ssh sockets there`);
-  }
-  return dir;
-}
+export const controlDir = (): string => privateRuntimeDir('vc-ssh', 'keep ssh sockets');
 
 /** ssh's options for a machine, before the destination. */
 function connectionOptions(config: Config, machine: Machine): string[] {

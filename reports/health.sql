@@ -1,3 +1,7 @@
+-- name: health_factors setup
+-- Computed once: the views below all read it (views/v1/30_health.sql).
+CREATE TEMP TABLE health_factors AS FROM v1.health_factors;
+
 -- name: fleet one
 SELECT * FROM v1.fleet_health;
 
@@ -7,5 +11,5 @@ FROM v1.machine_health ORDER BY score NULLS FIRST, machine_id;
 
 -- name: factors
 SELECT machine_id, factor_id, subject, description, value, unit, warn, crit, severity, score, summary, evidence
-FROM v1.health_factors
+FROM health_factors
 ORDER BY machine_id, severity_rank(severity) DESC, factor_id, subject;

@@ -13,7 +13,7 @@ WHERE (getvariable('vc_report_since') IS NULL OR ts >= getvariable('vc_report_si
 -- name: totals one
 SELECT count(*) AS entries, sum(total_tokens) AS tokens, sum(input_tokens) AS input_tokens,
   sum(output_tokens) AS output_tokens, sum(cache_creation_5m_tokens + cache_creation_1h_tokens) AS cache_creation_tokens,
-  sum(cache_read_tokens) AS cache_read_tokens, sum(cost_usd) AS cost_usd,
+  sum(cache_read_tokens) AS cache_read_tokens, vc_sum_usd(cost_usd) AS cost_usd,
   coalesce(sum(total_tokens) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens,
   min(ts) AS first_entry_at, max(ts) AS last_entry_at,
   getvariable('vc_report_since') AS since, getvariable('vc_report_until') AS until,
@@ -35,14 +35,14 @@ SELECT
   count(DISTINCT machine_id) AS machines,
   count(*) AS entries, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
   sum(cache_creation_5m_tokens + cache_creation_1h_tokens) AS cache_creation_tokens, sum(cache_read_tokens) AS cache_read_tokens,
-  sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd,
+  sum(total_tokens) AS tokens, vc_sum_usd(cost_usd) AS cost_usd,
   coalesce(sum(total_tokens) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens,
   list_sort(list_distinct(list(model))) AS models,
   min(ts) AS first_entry_at, max(ts) AS last_entry_at
 FROM usage_span
 GROUP BY 1
 ORDER BY CASE WHEN getvariable('vc_report_by') IN ('day', 'week', 'month') THEN "key" END,
-  coalesce(sum(cost_usd), 0) DESC, sum(total_tokens) DESC, "key";
+  coalesce(vc_sum_usd(cost_usd), 0) DESC, sum(total_tokens) DESC, "key";
 
 -- name: unpriced
 SELECT agent, model, count(*) AS entries, sum(total_tokens) AS tokens

@@ -26,6 +26,9 @@ const report: ReportDef = {
   description: 'Agent tokens and cost by day, week, month, machine, project, model or session; current 5-hour windows and burn rate',
   options: ['since', 'until', 'by', 'machine'],
   byValues: ['day', 'week', 'month', 'machine', 'project', 'model', 'session'],
+  // All history, from the full-history views; the recent window only for staleness. Not the logs'
+  // windows: after a first collection they hold the whole history, parsed for nothing.
+  recent: ['sys', 'repos', 'agents', 'tools', 'collector_runs'],
   render(data, ctx) {
     const totals = (data.totals as Row | null) ?? {};
     const by = ctx.options.by ?? 'day';

@@ -71,11 +71,15 @@ COMMENT ON TABLE pricing_source IS 'Where the active pricing table comes from: u
 DROP TABLE pricing_doc;
 
 -- The table's model names as an ENUM: testing a name is a hash lookup, and its code indexes
--- vc_pricing_rows (the rows as structs, in ENUM order), so no per-row subquery or join is needed.
+-- vc_pricing_rows (the rows as structs, in ENUM order; set each session by sql/session/06_pricing.sql),
+-- so no per-row subquery or join is needed.
 CREATE TYPE vc_pricing_model AS ENUM (SELECT model FROM pricing ORDER BY model);
-SET VARIABLE vc_pricing_rows = (SELECT list(p ORDER BY enum_code(p.model::vc_pricing_model)) FROM pricing p);
 
 CREATE MACRO vc_is_priced(name) AS TRY_CAST(name AS vc_pricing_model) IS NOT NULL;
+
+-- A sum of dollars that is the same every time: a DOUBLE sum depends on the order DuckDB's threads
+-- add in, so the same report would differ in its last digits from run to run.
+CREATE MACRO vc_sum_usd(usd) AS sum(usd::DECIMAL(38, 12))::DOUBLE;
 
 -- The provider whose prefixes an agent's model names may need: claude, codex, gemini, else any.
 CREATE MACRO vc_price_family(agent) AS CASE lower(agent)

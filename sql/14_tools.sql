@@ -13,7 +13,7 @@ CREATE VIEW tools AS
 FROM vc_read_days(getvariable('vc_files_tools'), vc_tools_columns());
 COMMENT ON VIEW tools IS 'Source tools (all history; filter on day to read only those days): per probe, host name, kernel, arch and tools[] (name, path or NULL when absent)';
 
--- A table, parsed once per session: every derived view reads it.
-CREATE TABLE tools_recent AS
+-- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
+-- them once per session into the table tools_recent, which every derived view reads.
+CREATE MACRO vc_tools_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_tools'), getvariable('vc_tolerant'), vc_tools_columns());
-COMMENT ON TABLE tools_recent IS 'Source tools over the recent window (the last hours, plus each machine''s newest day): what derived views read';

@@ -22,7 +22,7 @@ test('the catalog, the collector scripts, the collector code and the SQL name th
     .map((f) => fs.readFileSync(path.join(repoRoot, 'sql', f), 'utf8')).join('\n');
   for (const source of SOURCES) {
     assert.match(sql, new RegExp(`CREATE VIEW ${sqlName(source)} AS`), `a full-history view for ${source}`);
-    assert.match(sql, new RegExp(`CREATE TABLE ${sqlName(source)}_recent AS`), `a recent table for ${source}`);
+    assert.match(sql, new RegExp(`CREATE MACRO vc_${sqlName(source)}_recent\\(\\) AS TABLE`), `the recent window's rows for ${source} (lib/definitions.ts makes the table)`);
   }
 });
 

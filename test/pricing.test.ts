@@ -29,7 +29,7 @@ async function sessionWith(models: PriceRow[]): Promise<Session> {
   writePricingFile(dataPricingFile(dataDir), {
     source: { url: 'test', commit: null, date: null, fetched: NOW.toISOString() }, models,
   });
-  return openSession({ dataDir, now: NOW, loadRecent: false });
+  return openSession({ dataDir, now: NOW, recent: [] });
 }
 
 /** `rows` as a SQL VALUES list with the given column names (strings quoted, null as NULL). */
@@ -68,7 +68,7 @@ describe('the bundled table', () => {
 
   test('loads into the pricing table; an updated table replaces it; the session stays locked down', async () => {
     const dataDir = tmpDir();
-    let s = await openSession({ dataDir, now: NOW, loadRecent: false });
+    let s = await openSession({ dataDir, now: NOW, recent: [] });
     try {
       const [src] = await s.query('SELECT * FROM pricing_source');
       assert.equal(src!.bundled, true);
@@ -80,7 +80,7 @@ describe('the bundled table', () => {
       s.close();
     }
     writePricingFile(dataPricingFile(dataDir), { source: { url: 'u', commit: null, date: null, fetched: 'f' }, models: [row('gpt-x')] });
-    s = await openSession({ dataDir, now: NOW, loadRecent: false });
+    s = await openSession({ dataDir, now: NOW, recent: [] });
     try {
       assert.deepEqual(await s.query('SELECT bundled, models, source_url FROM pricing_source'), [{ bundled: false, models: 1, source_url: 'u' }]);
       assert.deepEqual(await s.query('SELECT model FROM pricing'), [{ model: 'gpt-x' }]);

@@ -153,3 +153,33 @@ test('on an empty data dir triage collects this machine first, says so on stderr
   const md = vc(['report', 'repos', '--md'], env).stdout;
   assert.ok(md.includes('first red commit') && !md.includes('\u001b'), md);
 });
+
+test('a report that reads only some recent windows answers as it would with all of them', async () => {
+  const { REPORTS: ALL, runReportQueries, reportContext } = await import('../lib/report.ts');
+  const { open } = await import('../lib/cli/common.ts');
+  const { loadConfig } = await import('../lib/config.ts');
+  const loaded = loadConfig(demoEnv.VC_CONFIG);
+  const at = new Date();
+  const answer = async (name: string, recent: readonly string[] | undefined) => {
+    const session = await open({ ...loaded, dataDir: demoEnv.VC_DATA_DIR! }, { now: at, recent });
+    try {
+      const windows = await session.query(`SELECT (SELECT count(*) FROM claude_logs_recent) AS claude, (SELECT count(*) FROM collector_runs_recent) AS runs`);
+      return { windows: windows[0], data: await runReportQueries(name, session, {}), ctx: await reportContext(session, at, []) };
+    } finally {
+      session.close();
+    }
+  };
+  let checked = 0;
+  for (const [name, load] of Object.entries(ALL)) {
+    const report = (await load()).default;
+    if (!report.recent) continue;
+    const full = await answer(name, undefined);
+    const some = await answer(name, report.recent);
+    assert.ok(Number(full.windows!.claude) > 0 && Number(full.windows!.runs) > 0, 'the demo has rows in the windows left out');
+    if (!report.recent.includes('claude-logs')) assert.equal(some.windows!.claude, 0, `${name} leaves out the Claude window`);
+    assert.deepEqual(some.data, full.data, `${name}: the same data`);
+    assert.deepEqual(some.ctx, full.ctx, `${name}: the same staleness and warnings`);
+    checked++;
+  }
+  assert.ok(checked > 0);
+});

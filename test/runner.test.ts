@@ -278,11 +278,14 @@ describe('vc collect', () => {
     const e = setup('[collect]\ntimeout_seconds = 2\n');
     const t0 = Date.now();
     const pass = startCollect(e);
-    // Stopped once its runs are under way (noted in flight).
+    // Stopped once its runs are under way (noted in flight, its watchdog started before that).
     const inflight = path.join(e.data, 'state', 'inflight');
     for (let i = 0; i < 500 && !(fs.existsSync(inflight) && fs.readdirSync(inflight).length); i++) await new Promise((res) => setTimeout(res, 10));
     process.kill(pass.pid, 'SIGSTOP');
+    // Should the watchdog fail, the test does not hang: it kills the process itself, and fails.
+    const backstop = setTimeout(() => process.kill(pass.pid, 'SIGKILL'), 60_000);
     const first = await pass.done;
+    clearTimeout(backstop);
     const wall = Date.now() - t0;
     assert.equal(first.signal, 'SIGKILL', 'the watchdog killed it');
     assert.ok(wall >= 24_000 && wall < 40_000, `killed after ${wall} ms for a 2 x 2 s + 10 s backstop and 10 s more`);

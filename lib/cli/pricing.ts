@@ -63,7 +63,7 @@ const show = defineCommand({
     if (agent !== null && !AGENTS.includes(agent)) throw new UsageError(`--agent must be one of ${AGENTS.join(', ')}, not "${agent}"`);
     if (agent !== null && name === undefined) throw new UsageError('--agent goes with --model');
     if (name !== undefined && name.trim() === '') throw new UsageError('--model needs a model name');
-    const session = await open(loadCliConfig(ctx.args), { loadRecent: false });
+    const session = await open(loadCliConfig(ctx.args), { recent: [] });
     try {
       const [source] = await session.query('SELECT * FROM pricing_source');
       if (name === undefined) {

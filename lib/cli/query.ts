@@ -27,7 +27,7 @@ export default defineCommand({
     const asOf = parseAsOf(ctx.args['as-of']);
     // The JSON envelope's staleness comes from the recent window too.
     const loadRecent = ctx.args.format === 'json' || await needsRecentWindow(sql);
-    const session = await open(loadCliConfig(ctx.args), { now: asOf, loadRecent });
+    const session = await open(loadCliConfig(ctx.args), { now: asOf, recent: loadRecent ? undefined : [] });
     try {
       await assertReadOnly(session, sql);
       const timer = setTimeout(() => session.interrupt(), timeoutS * 1000);

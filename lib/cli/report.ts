@@ -39,7 +39,7 @@ export default defineCommand({
       const outcomes = await collectLocal(loaded);
       warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => o.status === 'ok').length} of ${outcomes.length} collectors ok)`);
     }
-    const session = await open(loaded, { now: asOf });
+    const session = await open(loaded, { now: asOf, recent: report.recent });
     try {
       const data = await runReportQueries(name, session, options);
       const rctx = await reportContext(session, asOf ?? new Date(), warnings);

@@ -14,7 +14,7 @@ export default defineCommand({
   async run(ctx) {
     checkArgs(ctx);
     const format = outputFormat(ctx.args);
-    const session = await open(loadCliConfig(ctx.args), { loadRecent: false });
+    const session = await open(loadCliConfig(ctx.args), { recent: [] });
     try {
       // Some relations are tables (parsed or computed once per session); to a query they are views.
       const views = await session.query(`

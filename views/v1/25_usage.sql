@@ -209,7 +209,7 @@ assigned AS (
 )
 SELECT machine_id, agent, start AS window_start, start + INTERVAL 5 HOUR AS window_end,
   min(ts) AS first_entry_at, max(ts) AS last_entry_at, count(*) AS entries,
-  sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd,
+  sum(total_tokens) AS tokens, vc_sum_usd(cost_usd) AS cost_usd,
   count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_entries,
   list_sort(list_distinct(list(model))) AS models,
   vc_now() < start + INTERVAL 5 HOUR AND vc_now() - max(ts) < INTERVAL 5 HOUR AS is_active
@@ -301,7 +301,7 @@ base AS (
   SELECT machine_id, agent, median(tokens) AS typical, count(*) AS hours FROM hourly GROUP BY ALL
 ),
 last_hour AS (
-  SELECT machine_id, agent, sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd
+  SELECT machine_id, agent, sum(total_tokens) AS tokens, vc_sum_usd(cost_usd) AS cost_usd
   FROM entries WHERE ts > vc_now() - INTERVAL 1 HOUR GROUP BY ALL
 ),
 burn AS (
@@ -314,7 +314,7 @@ burn AS (
 ),
 sessions AS (
   SELECT machine_id, agent, session_id, project, min(ts) AS first_at, max(ts) AS last_at,
-    sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd
+    sum(total_tokens) AS tokens, vc_sum_usd(cost_usd) AS cost_usd
   FROM entries
   WHERE session_id IS NOT NULL AND project IS NOT NULL
   GROUP BY ALL

@@ -35,8 +35,10 @@ CREATE VIEW v1.source_staleness AS
 SELECT source, min(age_s) AS staleness_s FROM v1.source_freshness GROUP BY source;
 COMMENT ON VIEW v1.source_staleness IS 'Seconds since each source was last collected successfully on any machine (NULL: never)';
 
--- A table, computed once per session: machine_health, fleet_health and triage_items all read it.
-CREATE TABLE v1.health_factors AS
+-- A view. machine_health, fleet_health and triage_items read it unqualified (health_factors), so
+-- a report that reads them more than once computes it once first, as a temp table of that name
+-- (reports/triage.sql: CREATE TEMP TABLE health_factors AS FROM v1.health_factors), and they read that.
+CREATE VIEW v1.health_factors AS
 WITH
 disk AS (
   SELECT machine_id, 'disk_used' AS factor_id, mount AS subject, used_pct AS value,
@@ -215,7 +217,7 @@ SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS v
     ELSE (t.warn - f.value) / nullif(t.warn - t.crit, 0) END, 0), 3)) AS impact,
   f.summary, f.evidence
 FROM all_factors f JOIN v1.health_thresholds t USING (factor_id);
-COMMENT ON TABLE v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';
+COMMENT ON VIEW v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';
 
 CREATE VIEW v1.machine_health AS
 SELECT m.machine_id,
@@ -226,7 +228,7 @@ SELECT m.machine_id,
   count(*) FILTER (WHERE f.severity = 'crit') AS crit_factors,
   count(*) FILTER (WHERE f.severity = 'warn') AS warn_factors,
   count(f.factor_id) AS factors
-FROM v1.machines m LEFT JOIN v1.health_factors f USING (machine_id)
+FROM v1.machines m LEFT JOIN health_factors f USING (machine_id)
 GROUP BY m.machine_id;
 COMMENT ON VIEW v1.machine_health IS 'Per machine: health score (the worst factor''s score), severity, worst factor and counts of crit and warn factors';
 

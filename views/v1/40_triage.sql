@@ -6,7 +6,7 @@
 CREATE VIEW v1.triage_items AS
 WITH items AS (
   SELECT f.*, EXISTS (SELECT 1 FROM configured_machines c WHERE c.machine_id = f.machine_id AND c.collectable) AS collectable
-  FROM v1.health_factors f
+  FROM health_factors f
   WHERE f.severity IN ('warn', 'crit')
 )
 SELECT

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, version as duckdbVersion, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, version as duckdbVersion, type DuckDBConnection } from './duckdb.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { privateRuntimeDir, repoRoot } from './paths.ts';
 

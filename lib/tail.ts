@@ -490,7 +490,7 @@ interface FilteredChunk {
   tail: Buffer;
   /** New bytes consumed (whole lines only). */
   consumed: number;
-  /** 0: done; 1: the output budget ran out; 2: the fingerprint does not end at a line start. */
+  /** 0: done; 1: the output budget ran out; 2: the fingerprint does not end at a line start; 3: unreadable. */
   stop: number;
 }
 type ChunkOrDefer = Chunk | FilteredChunk | 'defer';
@@ -640,7 +640,7 @@ function parseFiltered(block: Buffer, from: number, k: number, n: number): Filte
     if (nl < 0) return 'a record cut short';
     const head = block.toString('latin1', pos, nl);
     pos = nl + 1;
-    const m = /^([FLSXT])(\d{1,15})$/.exec(head) ?? /^(E)(\d{1,15}) ([012])$/.exec(head);
+    const m = /^([FLSXT])(\d{1,15})$/.exec(head) ?? /^(E)(\d{1,15}) ([0-3])$/.exec(head);
     if (!m) return `an unexpected record ${JSON.stringify(head.slice(0, 40))}`;
     const [, type, count, stop] = m;
     const len = Number(count);
@@ -970,6 +970,10 @@ function readCur(cursor: FileCursor, chunk: ChunkOrDefer | undefined, r: Reading
   if (chunk.from + chunk.k !== cursor.offset) {
     r.warnings.push(`${r.label}: the script read from byte ${chunk.from + chunk.k}, not ${cursor.offset}; reading again next run`);
     file.more = true;
+    return;
+  }
+  if (isFiltered(chunk) && chunk.stop === 3) {
+    r.warnings.push(`${r.label}: cannot be read (permissions?): it is tried again next run`);
     return;
   }
   const before = isFiltered(chunk) ? chunk.fp : chunk.bytes.subarray(0, chunk.k);

@@ -557,6 +557,23 @@ describe('tail over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr
   after(() => sshd?.stop());
   scenarios('ssh', () => target);
 
+  test('ssh: a file the remote user cannot read is said so, tried again next run, and read once it can be', async () => {
+    const dir = readableDir();
+    const f = path.join(dir, 'locked.jsonl');
+    const g = path.join(dir, 'open.jsonl');
+    write(f, '{"usage":1}\n');
+    fs.chmodSync(f, 0o600); // root's; the ssh user may not read it
+    write(g, '{"usage":2}\n');
+    const r = new Reader(target, { trees: [{ root: dir, name: '*.jsonl' }], lineFilter: ['"usage"'] });
+    const res = await r.run();
+    assert.deepEqual(texts(res), ['{"usage":2}']);
+    assert.equal(res.more, false, 'an unreadable file is no backlog to loop on');
+    assert.ok(res.warnings.some((w) => w.includes(`${f}: cannot be read`)), res.warnings.join('\n'));
+    assert.equal(r.cursors[f]?.offset ?? 0, 0);
+    fs.chmodSync(f, 0o644);
+    assert.deepEqual(texts(await r.run()), ['{"usage":1}']);
+  });
+
   test('ssh: ~/ paths are the remote user\'s home', async () => {
     const home = execFileSync('sh', ['-c', `getent passwd ${SSH_USER} | cut -d: -f6`], { encoding: 'utf8' }).trim();
     const sub = fs.mkdtempSync(path.join(home, 'vc-tail-'));

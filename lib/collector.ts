@@ -10,6 +10,7 @@ import { errorMessage, UsageError } from './errors.ts';
 import { execFailure, type ExecOptions, type ExecResult } from './exec.ts';
 import { appendEnvelopes, loadCursor, saveCursor } from './store.ts';
 import { clearInflight } from './inflight.ts';
+import { succeeded, type RunStatus } from './status.ts';
 import { mapLimit } from './pool.ts';
 import { withMachineSlot } from './slots.ts';
 import { sanitize } from './render.ts';
@@ -46,6 +47,11 @@ export interface CollectContext {
 export interface CollectOutput {
   items: Item[];
   cursor?: unknown;
+  /**
+   * Set when what the collector reads is not on the machine (the tool is not installed, its store
+   * does not exist): why, in a few words. The run is recorded `absent`, a success with nothing to collect.
+   */
+  absent?: string;
 }
 
 /** A collector's code; its description, interval and timeout defaults live in lib/catalog.ts. */
@@ -59,8 +65,7 @@ export interface CollectorDef {
   collect(ctx: CollectContext): Promise<CollectOutput>;
 }
 
-/** `unreachable`: ssh could not reach the machine (down, key refused, ...), so nothing ran there. */
-export type RunStatus = 'ok' | 'error' | 'timeout' | 'killed' | 'unreachable';
+export type { RunStatus } from './status.ts';
 
 /** The `data` of a `collector_runs` line. */
 export interface RunRecord {
@@ -193,6 +198,10 @@ export async function runCollector(def: CollectorDef, opts: {
     };
     const out = await def.collect(ctx);
     await commit(out.items, out.cursor);
+    if (out.absent !== undefined) {
+      status = 'absent';
+      warnings.unshift(out.absent);
+    }
   })();
   let deadline: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { deadline = setTimeout(() => resolve('timeout'), Math.max(0, timeLeftMs())); });
@@ -265,7 +274,7 @@ interface JobGroup { def: CollectorDef; machines: Array<{ machine: Machine; runI
 async function runGroups(groups: JobGroup[], config: Config, dataDir: string): Promise<never> {
   const onOutcome = (o: RunOutcome) => process.stdout.write(`${JSON.stringify(o)}\n`);
   const outcomes = (await Promise.all(groups.map((g) => runForMachines(g.def, { config, dataDir, machines: g.machines, onOutcome })))).flat();
-  process.exit(outcomes.every((o) => o.status === 'ok') ? 0 : 1);
+  process.exit(outcomes.every((o) => succeeded(o.status)) ? 0 : 1);
 }
 
 function fail(what: string, err: unknown): never {

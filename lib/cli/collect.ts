@@ -4,6 +4,7 @@ import { COLLECTOR_NAMES, isCollectorName, type CollectorName } from '../catalog
 import type { RunOutcome } from '../collector.ts';
 import { findMachine, type LoadedConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import { succeeded } from '../status.ts';
 import { collect } from '../runner.ts';
 import { envelope, humanBytes, terminalTable } from '../render.ts';
 import { checkArgs, configArg, listArg, loadCliConfig, print, printJson } from './common.ts';
@@ -50,6 +51,6 @@ export default defineCommand({
     } else {
       print(ctx.args.due ? 'nothing due' : 'no collector enabled');
     }
-    if (outcomes.some((o) => o.status !== 'ok')) process.exitCode = 1;
+    if (outcomes.some((o) => !succeeded(o.status))) process.exitCode = 1;
   },
 });

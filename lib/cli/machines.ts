@@ -6,6 +6,7 @@ import { findMachine, type LoadedConfig } from '../config.ts';
 import { envelope, humanAge, mdTable } from '../render.ts';
 import { reportContext } from '../report.ts';
 import { collect } from '../runner.ts';
+import { succeeded } from '../status.ts';
 import { checkArgs, configArg, loadCliConfig, open, outputFormat, print, printJson } from './common.ts';
 
 const outputArgs = {
@@ -34,7 +35,7 @@ async function show(loaded: LoadedConfig, ids: string[], format: 'md' | 'json', 
       tools: m.tools_present === null ? 'not probed yet' : (m.tools_present as string[]).join(' '),
       probed: m.tools_age_s === null ? '' : `${humanAge(m.tools_age_s)} ago`,
     }))));
-    for (const o of probe ?? []) if (o.status !== 'ok') print(`${o.machine_id}: ${o.status}: ${o.error}`);
+    for (const o of probe ?? []) if (!succeeded(o.status)) print(`${o.machine_id}: ${o.status}: ${o.error}`);
   } finally {
     session.close();
   }
@@ -64,7 +65,7 @@ const probe = defineCommand({
       config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir, plan: { machines, sources: ['tools'] },
     });
     await show(loaded, machines.map((m) => m.id), outputFormat(ctx.args), outcomes);
-    if (outcomes.some((o) => o.status !== 'ok')) process.exitCode = 1;
+    if (outcomes.some((o) => !succeeded(o.status))) process.exitCode = 1;
   },
 });
 

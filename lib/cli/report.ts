@@ -1,6 +1,7 @@
 // vc report <name> [--md | --json] [--as-of TIME] [--since T --until T --by KEY --machine ID (usage)]
 import { defineCommand } from 'citty';
 import { UsageError } from '../errors.ts';
+import { succeeded } from '../status.ts';
 import { log } from '../log.ts';
 import { envelope } from '../render.ts';
 import { MACHINE_ID } from '../config.ts';
@@ -37,7 +38,7 @@ export default defineCommand({
       // Imported here: the collection code (zx and the runner) costs a report nothing otherwise.
       const { collectLocal } = await import('./collect.ts');
       const outcomes = await collectLocal(loaded);
-      warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => o.status === 'ok').length} of ${outcomes.length} collectors ok)`);
+      warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => succeeded(o.status)).length} of ${outcomes.length} collectors ok)`);
     }
     const session = await open(loaded, { now: asOf, recent: report.recent });
     try {

@@ -18,7 +18,7 @@ export interface LogTailOptions {
    * is the file's cursor before this batch, if it had one.
    */
   toItems(file: TailFile, skip: (reason: string) => void, before: FileCursor | undefined): Item[];
-  /** Said once when none of the roots exists on the machine. */
+  /** Why the run is `absent` when none of the roots exists on the machine. */
   absent: string;
   /** Only lines holding one of these can carry a fact: the others are not sent or decoded (TailRequest.lineFilter). */
   lineFilter?: readonly string[];
@@ -94,10 +94,7 @@ async function readBatches(ctx: CollectContext, opts: LogTailOptions, start: Tai
     const r = await ctx.run(opts.what, t.script);
     const res = t.parse(r.stdout);
     res.warnings.forEach(warn);
-    if (batch === 1 && res.missingRoots.length === opts.trees.length) {
-      warn(opts.absent);
-      return { items: [], cursor: res.cursors };
-    }
+    if (batch === 1 && res.missingRoots.length === opts.trees.length) return { items: [], cursor: res.cursors, absent: opts.absent };
     await ctx.commit(res.files.flatMap((f) => opts.toItems(f, skip, cursors[f.path])), res.cursors);
     cursors = res.cursors;
     if (!res.more) return { items: [] };

@@ -17,7 +17,7 @@ WITH from_data AS (
   SELECT machine_id, 'tools', arg_max(run_id, collected_at), max(collected_at) FROM tools_recent GROUP BY machine_id
 ), from_runs AS (
   SELECT machine_id, source, arg_max(run_id, ended_at) AS run_id, arg_max(started_at, ended_at) AS started_at, max(ended_at) AS ended_at
-  FROM collector_runs_recent WHERE status = 'ok' GROUP BY machine_id, source
+  FROM collector_runs_recent WHERE status IN ('ok', 'absent') GROUP BY machine_id, source
 )
 SELECT coalesce(d.machine_id, r.machine_id) AS machine_id, coalesce(d.source, r.source) AS source,
   CASE WHEN d.run_id IS NULL OR r.started_at > d.started_at THEN r.run_id ELSE d.run_id END AS run_id,

@@ -11,4 +11,5 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   'claude-logs': async () => (await import('./sources/claude-logs.ts')).claudeLogsCollector,
   'codex-logs': async () => (await import('./sources/codex-logs.ts')).codexLogsCollector,
   'gemini-logs': async () => (await import('./sources/gemini-logs.ts')).geminiLogsCollector,
+  caut: async () => (await import('./sources/caut.ts')).cautCollector,
 };

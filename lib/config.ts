@@ -55,6 +55,15 @@ const collectorsSchema = z.strictObject({
   'claude-logs': z.strictObject({ ...collectorBase, roots: logRoots(['~/.claude/projects', '~/.config/claude/projects']) }).prefault({}),
   'codex-logs': z.strictObject({ ...collectorBase, roots: logRoots(['~/.codex/sessions', '~/.codex/archived_sessions']) }).prefault({}),
   'gemini-logs': z.strictObject({ ...collectorBase, roots: logRoots(['~/.gemini/tmp']) }).prefault({}),
+  caut: z.strictObject({
+    ...collectorBase,
+    /** caut's --provider: both (codex and claude), all, or one provider's name. */
+    provider: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be both, all or a provider name').default('both'),
+    /** Also ask each provider's status page (caut --status). */
+    status: z.boolean().default(true),
+    /** caut's per-provider --timeout. */
+    provider_timeout_seconds: z.number().int().min(1).max(300).default(30),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

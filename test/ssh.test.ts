@@ -25,13 +25,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { repoRoot } from '../lib/paths.ts';
 import { COLLECTOR_NAMES } from '../lib/catalog.ts';
-import { sysSchema } from '../lib/sources/sys.ts';
+import { COLLECTOR_CODE } from '../lib/collectors.ts';
 import { reposSchema } from '../lib/sources/repos.ts';
-import { agentsSchema } from '../lib/sources/agents.ts';
-import { toolsSchema } from '../lib/sources/tools.ts';
-import { claudeLogsSchema } from '../lib/sources/claude-logs.ts';
-import { codexLogsSchema } from '../lib/sources/codex-logs.ts';
-import { geminiLogsSchema } from '../lib/sources/gemini-logs.ts';
 import { MACHINE_ID } from '../lib/config.ts';
 import { readRaw, tmpDir, withNulls, writeExecutable } from './helpers.ts';
 import { freePort, SSH_USER, servedBy, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
@@ -42,10 +37,6 @@ if (SKIP) console.log(`# ssh.test.ts skipped: ${SKIP}`);
 
 const LOG_COLLECTORS = ['claude-logs', 'codex-logs', 'gemini-logs'];
 const SOURCES = COLLECTOR_NAMES.filter((c) => !LOG_COLLECTORS.includes(c));
-const SCHEMAS = {
-  sys: sysSchema, repos: reposSchema, agents: agentsSchema, tools: toolsSchema,
-  'claude-logs': claudeLogsSchema, 'codex-logs': codexLogsSchema, 'gemini-logs': geminiLogsSchema,
-} as const;
 const CONNECT_TIMEOUT_S = 3;
 const COLLECT_TIMEOUT_S = 15;
 const MAX_OUTPUT = 4 * 1024 * 1024;
@@ -408,7 +399,7 @@ describe('vc collect over ssh: one pass over good and bad machines', { skip: SKI
     assert.ok(sys.data.process_count > 0);
   });
 
-  test('healthy: stored lines are well-formed envelopes of their run, valid against the schema', () => {
+  test('healthy: stored lines are well-formed envelopes of their run, valid against the schema', async () => {
     for (const s of SOURCES) {
       const run = runOf(runs, 'healthy', s);
       const lines = readRaw(data, s, 'healthy');
@@ -422,7 +413,7 @@ describe('vc collect over ssh: one pass over good and bad machines', { skip: SKI
         assert.equal(l.run_id, run.run_id);
         assert.ok(['snapshot', 'event'].includes(l.kind));
         assert.ok(!Number.isNaN(Date.parse(l.collected_at)));
-        const schema = SCHEMAS[s];
+        const { schema } = await COLLECTOR_CODE[s]();
         schema.parse(withNulls(schema as any, l.data));
       }
     }

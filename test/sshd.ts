@@ -94,6 +94,18 @@ function killMarked(marker: string): void {
   }
 }
 
+/** Kills every process with `file` open. */
+function killHolding(file: string): void {
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let fds: string[] = [];
+    try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    const holds = fds.some((fd) => {
+      try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file; } catch { return false; }
+    });
+    if (holds) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone meanwhile */ }
+  }
+}
+
 export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
   ensureUser();
   fs.mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege separation directory
@@ -123,14 +135,16 @@ export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
     // Marks every process of this server's sessions, so stop() kills these and no other test's.
     `SetEnv VC_SSHD=${path.basename(dir)}`,
   ].join('\n') + '\n');
-  const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  let log = '';
-  sshd.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+  // The log is a file, not a pipe to us: a session outlives the server while a client's shared
+  // connection holds it, and a pipe it inherited would keep this test process waiting for it.
+  const logFile = path.join(dir, 'sshd.log');
+  const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-E', logFile, '-f', config], { stdio: 'ignore', detached: true });
+  sshd.unref();
   try {
     await waitForPort(port, 5000);
   } catch (err) {
     sshd.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}: ${log}`);
+    throw new Error(`${(err as Error).message}: ${fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''}`);
   }
   const hostPub = fs.readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   fs.writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
@@ -144,6 +158,9 @@ export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
     // The sessions' processes go too, also the ones orphaned by a dropped connection; other
     // servers' (tests run side by side) stay.
     killMarked(`VC_SSHD=${path.basename(dir)}`);
+    // The sessions' own sshd processes hold the log open: without them the clients' shared
+    // connections close too.
+    killHolding(logFile);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stop);

@@ -36,7 +36,8 @@ test('every report prints the robot envelope with --json and Markdown with --md'
     const md = vc(['report', name, '--md'], demoEnv);
     assert.equal(md.code, 0, md.stderr);
     assert.match(md.stdout, new RegExp(`^# vc ${name} · \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\n`));
-    assert.match(md.stdout, /\nData age: agents \d+[sm] · claude-logs \d+[sm] · codex-logs \d+[sm] · gemini-logs \d+[sm] · repos \d+[sm] · sys \d+[sm] · tools \d+[smhd]+\n/);
+    const ages = [...COLLECTOR_NAMES].sort().map((s) => `${s} \\d+[smhd]+`).join(' · ');
+    assert.match(md.stdout, new RegExp(`\\nData age: ${ages}\\n`));
   }
   assert.equal(vc(['report', 'triage', '--md', '--json'], demoEnv).code, 2);
   const unknown = vc(['report', 'nope'], demoEnv);

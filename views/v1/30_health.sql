@@ -199,8 +199,14 @@ stopped AS (
   WHERE l.source = 'agents'
   GROUP BY l.machine_id
 ),
+-- A factor view may say how triage shows it (title, next vc commands, a fix to run on the
+-- machine); the factors below leave that to views/v1/40_triage.sql.
+shown AS (
+  SELECT NULL::VARCHAR AS machine_id, NULL::VARCHAR AS factor_id, NULL::VARCHAR AS title, NULL::VARCHAR[] AS next, NULL::VARCHAR AS fix
+  WHERE false
+),
 all_factors AS (
-  FROM disk UNION ALL BY NAME FROM inodes UNION ALL BY NAME FROM mem UNION ALL BY NAME FROM swap
+  FROM shown UNION ALL BY NAME FROM disk UNION ALL BY NAME FROM inodes UNION ALL BY NAME FROM mem UNION ALL BY NAME FROM swap
   UNION ALL BY NAME FROM load UNION ALL BY NAME FROM oom UNION ALL BY NAME FROM inotify_w
   UNION ALL BY NAME FROM inotify_i UNION ALL BY NAME FROM runaway UNION ALL BY NAME FROM fresh
   UNION ALL BY NAME FROM failures UNION ALL BY NAME FROM dirty UNION ALL BY NAME FROM idle
@@ -215,7 +221,7 @@ SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS v
   t.weight * (1 + least(greatest(CASE WHEN f.value IS NULL THEN 1.0
     WHEN t.higher_is_worse THEN (f.value - t.warn) / nullif(t.crit - t.warn, 0)
     ELSE (t.warn - f.value) / nullif(t.warn - t.crit, 0) END, 0), 3)) AS impact,
-  f.summary, f.evidence
+  f.summary, f.evidence, f.title, f.next, f.fix
 FROM all_factors f JOIN v1.health_thresholds t USING (factor_id);
 COMMENT ON VIEW v1.health_factors IS 'Every health factor per machine (and subject: mount, source, process): value, unit, warn/crit thresholds, severity, score, impact, summary and evidence';
 

@@ -12,7 +12,7 @@ WITH items AS (
 SELECT
   row_number() OVER (ORDER BY severity_rank(severity) DESC, impact DESC NULLS FIRST, machine_id, factor_id, subject) AS rank,
   severity, machine_id, factor_id, subject,
-  CASE factor_id
+  coalesce(title, CASE factor_id
     WHEN 'disk_used' THEN format('{}: {} is {}% full', machine_id, subject, value)
     WHEN 'disk_inodes' THEN format('{}: {} has used {}% of its inodes', machine_id, subject, value)
     WHEN 'memory' THEN format('{}: only {}% of memory available', machine_id, value)
@@ -34,10 +34,10 @@ SELECT
     WHEN 'usage_limit' THEN format('{}: {} window {}% used', machine_id, subject, value)
     WHEN 'usage_burn' THEN format('{}: {} burning {}x its usual tokens per hour', machine_id, subject, value)
     WHEN 'usage_no_commits' THEN format('{}: {} session burning for {} h with no commit', machine_id, evidence->>'agent', value)
-    ELSE format('{}: {} {}', machine_id, factor_id, value) END AS title,
+    ELSE format('{}: {} {}', machine_id, factor_id, value) END) AS title,
   summary AS why,
   value, unit, warn, crit, evidence,
-  CASE factor_id
+  coalesce(next, CASE factor_id
     WHEN 'disk_used' THEN [vc_query_cmd(machine_id, 'mount, used_pct, avail_bytes, size_bytes', 'machine_filesystems', ' ORDER BY used_pct DESC')]
     WHEN 'disk_inodes' THEN [vc_query_cmd(machine_id, 'mount, inodes_used_pct, inodes_used, inodes', 'machine_filesystems', ' ORDER BY inodes_used_pct DESC')]
     WHEN 'memory' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
@@ -59,14 +59,14 @@ SELECT
     WHEN 'usage_no_commits' THEN [format('vc report usage --by session --machine {} --md', machine_id),
       vc_query_cmd(machine_id, 'name, branch, dirty_files, untracked_files, last_commit_at, path', 'repo_status', ' ORDER BY last_commit_at')]
     ELSE []
-  END || ['vc report machines --md'] AS next,
-  CASE factor_id
+  END) || ['vc report machines --md'] AS next,
+  coalesce(fix, CASE factor_id
     WHEN 'runaway_process' THEN format('ps -o pid,etime,pcpu,rss,args -p {}', subject)
     WHEN 'agent_stopped' THEN 'ps -o pid,stat,etime,args -C ' || coalesce(evidence->'agents'->0->>'agent', 'claude')
     WHEN 'inotify_watches' THEN 'sysctl fs.inotify.max_user_watches'
     WHEN 'inotify_instances' THEN 'sysctl fs.inotify.max_user_instances'
     WHEN 'memory' THEN 'free -h'
     WHEN 'swap' THEN 'free -h'
-  END AS fix
+  END) AS fix
 FROM items;
 COMMENT ON VIEW v1.triage_items IS 'What needs attention, ranked (crit first, then by how far past the threshold): title, why, evidence, vc commands to run next and a command to run on the machine';

@@ -28,9 +28,11 @@ export const DEFAULT_REPO_EXCLUDES = [
   '__pycache__', 'target', '.gradle', '.m2', 'snap', '.vscode-server', '.cursor-server', '.Trash',
 ];
 
-/** Directories a log collector reads, on every machine it runs on: absolute or under ~/. */
-const logRoots = (defaults: string[]) => z.array(z.string().regex(/^(\/|~\/)[^\x00-\x1f\x7f]*$/, 'must be an absolute path or start with ~/'))
-  .min(1).default(defaults);
+/** A path on the machines a collector runs on: absolute, or under the home of vc's login there (~/). */
+export const machinePath = z.string().regex(/^(\/|~\/)[^\x00-\x1f\x7f]*$/, 'must be an absolute path or start with ~/');
+
+/** Directories a log collector reads, on every machine it runs on. */
+const logRoots = (defaults: string[]) => z.array(machinePath).min(1).default(defaults);
 
 const collectorsSchema = z.strictObject({
   sys: z.strictObject({ ...collectorBase }).prefault({}),

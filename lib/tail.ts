@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { sectionScript, sectionText } from './sections.ts';
-import { shQuote } from './shell.ts';
+import { shPath, shQuote } from './shell.ts';
 
 /** Where reading of one file stands. */
 export interface FileCursor {
@@ -195,13 +195,6 @@ function pathProblem(p: string): string | null {
   if (p.includes('\ufffd')) return 'is not valid UTF-8';
   if (!(p.startsWith('/') || p === '~' || p.startsWith('~/'))) return 'is neither absolute nor under ~/';
   return null;
-}
-
-/** A path as one sh word: `~/x` becomes "$HOME"/'x'. */
-function shPath(p: string): string {
-  if (p === '~') return '"$HOME"';
-  if (p.startsWith('~/')) return p.length > 2 ? `"$HOME"/${shQuote(p.slice(2))}` : '"$HOME"/';
-  return shQuote(p);
 }
 
 const trimRoot = (root: string) => (root === '/' ? '/' : root.replace(/\/+$/, '') || '/');

@@ -112,6 +112,16 @@ export const configSchema = z.strictObject({
     control_persist_seconds: z.number().int().min(0).default(300),
   }).prefault({}),
   collectors: collectorsSchema,
+  alerts: z.strictObject({
+    /** How often `vc alerts evaluate --due` (run by cron after every collect pass) evaluates. */
+    evaluate_every_seconds: seconds.default(300),
+    /** Every alert transition (not acks) is POSTed here as JSON; retried with backoff when it fails. */
+    webhook_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** One POST's limit. */
+    webhook_timeout_seconds: seconds.default(10),
+    /** All deliveries of one evaluation stop after this: the rest waits for the next one. */
+    delivery_budget_seconds: seconds.default(60),
+  }).prefault({}),
   machines: z.array(machineSchema).min(1).prefault([{ id: 'local', ssh: 'local' }])
     .superRefine((machines, ctx) => {
       const seen = new Set<string>();

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from './duckdb.ts';
-import { rawDir, repoRoot } from './paths.ts';
+import { alertDeliveriesFile, alertsFile, rawDir, repoRoot } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
 import { activePricingFile } from './pricing.ts';
@@ -149,6 +149,8 @@ interface SessionValues {
   intervals: Readonly<Record<string, number>>;
   pricing: PricingInForce;
   tolerant: boolean;
+  /** The alert transitions and their deliveries (state/), or the empty file where there are none yet. */
+  alerts: { transitions: string; deliveries: string };
 }
 
 const MACHINES_TYPE = 'STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]';
@@ -177,9 +179,13 @@ function variableStatements(v: SessionValues): string[] {
   settings.push(`SET VARIABLE vc_pricing_file = ${sqlString(v.pricing.file)}`);
   settings.push(`SET VARIABLE vc_pricing_bundled = ${v.pricing.bundled}`);
   const intervals = Object.entries(v.intervals);
+  settings.push(`SET VARIABLE vc_alerts_file = ${sqlString(v.alerts.transitions)}`);
+  settings.push(`SET VARIABLE vc_alert_deliveries_file = ${sqlString(v.alerts.deliveries)}`);
   settings.push(`SET VARIABLE vc_intervals = MAP {${intervals.map(([k, n]) => `${sqlString(k)}: ${Math.round(n)}`).join(', ')}}::MAP(VARCHAR, INTEGER)`);
   return settings;
 }
+
+const existingOr = (file: string) => (fs.existsSync(file) ? file : EMPTY_FILE);
 
 /** The store's files for a session: all history per source, and the recent window cut out of it. */
 function storeFiles(opts: SessionOptions, now: Date, tempDir: string): SessionValues['files'] {
@@ -209,7 +215,9 @@ const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOU
  * where none can be kept, defined here in memory.
  */
 async function openDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
-  const empty = variableStatements({ now: new Date(0), files: {}, machines: [], intervals: {}, pricing, tolerant: false });
+  const empty = variableStatements({
+    now: new Date(0), files: {}, machines: [], intervals: {}, pricing, tolerant: false, alerts: { transitions: EMPTY_FILE, deliveries: EMPTY_FILE },
+  });
   const file = await definitionsFile(pricing, empty);
   if (file) {
     try {
@@ -240,6 +248,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     if (pricing.problem) warnings.push(pricing.problem);
     const values: SessionValues = {
       now, files: storeFiles(opts, now, temp.dir), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
+      alerts: { transitions: existingOr(alertsFile(opts.dataDir)), deliveries: existingOr(alertDeliveriesFile(opts.dataDir)) },
     };
     instance = await openDefinitions(pricing, temp.dir);
     conn = await instance.connect();
@@ -267,6 +276,8 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     const allowed = [path.join(opts.dataDir, 'raw'), path.join(opts.dataDir, 'parquet'), path.dirname(EMPTY_FILE), temp.dir];
     await conn.run([
       `SET allowed_directories = ${sqlList(allowed.map((d) => d + path.sep))}`,
+      // The alert state, file by file: the rest of state/ (cursors) is no business of a query.
+      `SET allowed_paths = ${sqlList([values.alerts.transitions, values.alerts.deliveries])}`,
       `SET enable_external_access = false`,
       `SET autoinstall_known_extensions = false`,
       `SET autoload_known_extensions = false`,

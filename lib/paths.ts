@@ -39,6 +39,12 @@ export const cursorFile = (dataDir: string, machineId: string, source: string) =
 
 export const stateDir = (dataDir: string) => path.join(dataDir, 'state');
 
+/** Every alert transition (open, update, resolve, reopen, ack), appended: the alerts' whole state. */
+export const alertsFile = (dataDir: string) => path.join(dataDir, 'state', 'alerts.jsonl');
+
+/** Every webhook delivery attempt of an alert transition, appended. */
+export const alertDeliveriesFile = (dataDir: string) => path.join(dataDir, 'state', 'alert-deliveries.jsonl');
+
 /** Written by `vc demo`: the data dir holds a synthetic fleet, and which machines are in it. */
 export const demoMarkerFile = (dataDir: string) => path.join(dataDir, 'state', 'demo.json');
 

@@ -128,7 +128,8 @@ describe('crontab block (pure)', () => {
     assert.equal(lines.at(-1), '');
     const entry = lines.filter((l) => l.startsWith('* * * * * '));
     assert.deepEqual(entry, [
-      `* * * * * VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} collect --due >> ${cronWord(spec.logFile)} 2>&1`,
+      `* * * * * VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} collect --due >> ${cronWord(spec.logFile)} 2>&1; `
+      + `VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} alerts evaluate --due >> ${cronWord(spec.logFile)} 2>&1`,
     ]);
     assert.equal(cronToShell(entry[0]!).stdin, null);
   });
@@ -269,10 +270,11 @@ describe('crontab (real crontab(1))', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout + r.stderr, '', 'all output goes to the log');
     }
+    // Each minute: the collect pass, then the alerts evaluation, both with the environment.
+    const env = [`VC_NODE=${path.join(base, 'node')}`, `VC_CONFIG=${path.join(base, 'vc.toml')}`, `VC_DATA_DIR=${dataDir}`, 'to stderr'];
     const once = [
-      'arg=collect', 'arg=--due',
-      `VC_NODE=${path.join(base, 'node')}`, `VC_CONFIG=${path.join(base, 'vc.toml')}`, `VC_DATA_DIR=${dataDir}`,
-      'to stderr', '',
+      'arg=collect', 'arg=--due', ...env,
+      'arg=alerts', 'arg=evaluate', 'arg=--due', ...env, '',
     ].join('\n');
     assert.equal(fs.readFileSync(path.join(dataDir, 'logs', 'cron.log'), 'utf8'), once + once);
   });
@@ -334,6 +336,7 @@ describe('systemd user units', () => {
       'Environment="VC_NODE=/usr/bin/node"',
       `Environment="VC_CONFIG=${path.join(tmp, 'vc.toml')}"`,
       `ExecStart="${path.join(repoRoot, 'bin', 'vc')}" collect --due`,
+      `ExecStopPost="${path.join(repoRoot, 'bin', 'vc')}" alerts evaluate --due`,
       `StandardOutput=append:${path.join(tmp, 'data 50%%', 'logs', 'cron.log')}`,
       'StandardError=inherit',
     ]) assert.ok(lines.includes(line), `service lacks ${line}:\n${units.service}`);

@@ -21,6 +21,7 @@ const main = defineCommand({
     machines: lazy(() => import('./machines.ts')),
     demo: lazy(() => import('./demo.ts')),
     pricing: lazy(() => import('./pricing.ts')),
+    alerts: lazy(() => import('./alerts.ts')),
   },
 });
 

@@ -6,6 +6,7 @@ SELECT * FROM (VALUES
   ('disk_inodes',        'Filesystem inodes used %',                                '%',       80.0,  90.0, true, 1.0),
   ('memory',             'Memory available % of total',                             '%',       10.0,   5.0, false, 1.0),
   ('swap',               'Swap used % of total',                                    '%',       25.0,  75.0, true, 0.6),
+  ('swap_rising',        'Growth of used swap in the last 30 minutes, in points of the swap size', 'points', 2.0, 10.0, true, 0.6),
   ('load',               'load5 per CPU core, sustained for 10 minutes',           'per core', 1.5,   3.0, true, 0.7),
   ('oom_kills',          'Processes killed by the OOM killer in the recent window', 'kills',    1.0,   5.0, true, 0.9),
   ('inotify_watches',    'inotify watches of the busiest user, % of max_user_watches',   '%',  80.0,  95.0, true, 0.7),

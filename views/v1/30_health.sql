@@ -66,6 +66,21 @@ swap AS (
     to_json({swap_total_bytes: swap_total_bytes, swap_free_bytes: swap_free_bytes, sampled_at: collected_at}) AS evidence
   FROM v1.latest_sys
 ),
+swap_rising AS (
+  -- Swap in use and rising: the growth of used swap over the last 30 minutes (against its lowest
+  -- sample then, within this boot), in points of the swap size.
+  SELECT s.machine_id, 'swap_rising' AS factor_id,
+    round(100.0 * (arg_max(s.swap_total_bytes - s.swap_free_bytes, s.collected_at) - min(s.swap_total_bytes - s.swap_free_bytes)) / any_value(s.swap_total_bytes), 1) AS value,
+    format('swap use grew by {} in 30 minutes, to {} of {}',
+      format_bytes(arg_max(s.swap_total_bytes - s.swap_free_bytes, s.collected_at) - min(s.swap_total_bytes - s.swap_free_bytes)),
+      format_bytes(arg_max(s.swap_total_bytes - s.swap_free_bytes, s.collected_at)), format_bytes(any_value(s.swap_total_bytes))) AS summary,
+    to_json({swap_used_bytes: arg_max(s.swap_total_bytes - s.swap_free_bytes, s.collected_at),
+      lowest_in_30_min_bytes: min(s.swap_total_bytes - s.swap_free_bytes), swap_total_bytes: any_value(s.swap_total_bytes), samples: count(*)}) AS evidence
+  FROM sys_recent s JOIN v1.latest_sys l ON l.machine_id = s.machine_id AND l.boot_time IS NOT DISTINCT FROM s.boot_time
+  WHERE s.collected_at > vc_now() - INTERVAL 30 MINUTE AND s.swap_total_bytes > 0 AND l.swap_total_bytes > l.swap_free_bytes
+  GROUP BY s.machine_id
+  HAVING count(*) >= 2
+),
 load AS (
   -- Sustained load only: graded on the lowest load5 per core of the last 10 minutes, so a short
   -- spike is no problem. Without 8 minutes of samples yet, the kernel's own damped averages
@@ -206,7 +221,7 @@ shown AS (
   WHERE false
 ),
 all_factors AS (
-  FROM shown UNION ALL BY NAME FROM disk UNION ALL BY NAME FROM inodes UNION ALL BY NAME FROM mem UNION ALL BY NAME FROM swap
+  FROM shown UNION ALL BY NAME FROM disk UNION ALL BY NAME FROM inodes UNION ALL BY NAME FROM mem UNION ALL BY NAME FROM swap UNION ALL BY NAME FROM swap_rising
   UNION ALL BY NAME FROM load UNION ALL BY NAME FROM oom UNION ALL BY NAME FROM inotify_w
   UNION ALL BY NAME FROM inotify_i UNION ALL BY NAME FROM runaway UNION ALL BY NAME FROM fresh
   UNION ALL BY NAME FROM failures UNION ALL BY NAME FROM dirty UNION ALL BY NAME FROM idle

@@ -17,6 +17,7 @@ SELECT
     WHEN 'disk_inodes' THEN format('{}: {} has used {}% of its inodes', machine_id, subject, value)
     WHEN 'memory' THEN format('{}: only {}% of memory available', machine_id, value)
     WHEN 'swap' THEN format('{}: {}% of swap in use', machine_id, value)
+    WHEN 'swap_rising' THEN format('{}: swap use rising ({} points in 30 min)', machine_id, value)
     WHEN 'load' THEN format('{}: sustained load of {} per core', machine_id, value)
     WHEN 'oom_kills' THEN format('{}: {} OOM kills in {} h', machine_id, value::BIGINT, getvariable('vc_recent_hours'))
     WHEN 'inotify_watches' THEN format('{}: inotify watches at {}% of the limit', machine_id, value)
@@ -42,6 +43,8 @@ SELECT
     WHEN 'disk_inodes' THEN [vc_query_cmd(machine_id, 'mount, inodes_used_pct, inodes_used, inodes', 'machine_filesystems', ' ORDER BY inodes_used_pct DESC')]
     WHEN 'memory' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
     WHEN 'swap' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10')]
+    WHEN 'swap_rising' THEN [vc_query_cmd(machine_id, 'pid, comm, rss_bytes, age_s, args', 'latest_processes', ' ORDER BY rss_bytes DESC LIMIT 10'),
+      vc_query_cmd(machine_id, 'collected_at, swap_total_bytes - swap_free_bytes AS swap_used_bytes, mem_available_bytes', 'sys_recent', ' ORDER BY collected_at DESC LIMIT 15')]
     WHEN 'load' THEN [vc_query_cmd(machine_id, 'pid, comm, cpu_pct, age_s, args', 'latest_processes', ' ORDER BY cpu_pct DESC LIMIT 10')]
     WHEN 'oom_kills' THEN [vc_query_cmd(machine_id, 'collected_at, oom_kills, mem_available_bytes, swap_total_bytes - swap_free_bytes AS swap_used_bytes', 'sys_recent', ' ORDER BY collected_at DESC LIMIT 30')]
     WHEN 'inotify_watches' THEN [vc_query_cmd(machine_id, 'collected_at, inotify_watches_used, inotify_max_user_watches', 'sys_recent', ' ORDER BY collected_at DESC LIMIT 30')]
@@ -67,6 +70,7 @@ SELECT
     WHEN 'inotify_instances' THEN 'sysctl fs.inotify.max_user_instances'
     WHEN 'memory' THEN 'free -h'
     WHEN 'swap' THEN 'free -h'
+    WHEN 'swap_rising' THEN 'free -h'
   END) AS fix
 FROM items;
 COMMENT ON VIEW v1.triage_items IS 'What needs attention, ranked (crit first, then by how far past the threshold): title, why, evidence, vc commands to run next and a command to run on the machine';

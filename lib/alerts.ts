@@ -12,6 +12,18 @@ import { appendToFile } from './store.ts';
 import { errorMessage, UsageError } from './errors.ts';
 
 export const ALERT_ID = /^a[0-9a-f]{10}$/;
+
+/** What `vc alerts list --state` takes: active is open and acked. */
+export const ALERT_STATES = ['active', 'open', 'acked', 'resolved', 'all'] as const;
+
+/** `vc alerts list`: $1 a state of ALERT_STATES, $2 a machine id or NULL. */
+export const ALERTS_LIST_SQL = `SELECT * FROM v1.alerts
+  WHERE ($1 = 'all' OR ($1 = 'active' AND state <> 'resolved') OR state = $1) AND ($2::VARCHAR IS NULL OR machine_id = $2)
+  ORDER BY state = 'resolved', severity_rank(severity) DESC, opened_at DESC, alert_id`;
+
+/** `vc alerts rules`: each rule with the thresholds of its factor. */
+export const ALERT_RULES_SQL = `SELECT r.rule_id, r.factor_id, r.min_severity, r.cooldown_minutes, r.description, t.warn, t.crit, t.unit
+  FROM v1.alert_rules r LEFT JOIN v1.health_thresholds t USING (factor_id) ORDER BY r.rule_id`;
 /** Evaluations wait this long for another one to finish before giving up. */
 const LOCK_WAIT_SECONDS = 120;
 
@@ -73,7 +85,7 @@ export async function evaluateAlerts(loaded: LoadedConfig, open: Open, now = new
     const session = await open(loaded, { now });
     let due: Row[];
     try {
-      await session.query('CREATE TEMP TABLE health_factors AS FROM v1.health_factors');
+      await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
       due = await session.query('SELECT * FROM v1.alert_due ORDER BY machine_id, rule_id, subject');
     } finally {
       session.close();

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from './duckdb.ts';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
 import { alertDeliveriesFile, alertsFile, rawDir, repoRoot } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
@@ -49,6 +49,8 @@ export interface Session {
   query(sql: string, params?: Params): Promise<Row[]>;
   /** Column names and DuckDB types of a query's result, in order. */
   queryWithColumns(sql: string, params?: Params): Promise<{ columns: Array<{ name: string; type: string }>; rows: Row[] }>;
+  /** The columns a query would return and their types, without running it. */
+  resultColumns(sql: string): Promise<Array<{ name: string; type: DuckDBType }>>;
   /** Stops the running query (it then fails with an "interrupted" error). */
   interrupt(): void;
   close(): void;
@@ -118,6 +120,16 @@ function wholeLinesOnly(file: string, copyDir: string): string {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Column names as rows carry them: a repeated name (`SELECT a.x, b.x`) becomes x, x_2, ... */
+function uniqueNames(names: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = (seen.get(n) ?? 0) + 1;
+    seen.set(n, k);
+    return k === 1 ? n : `${n}_${k}`;
+  });
 }
 
 /** DuckDB values to plain JSON-able values: safe bigints become numbers, timestamps ISO strings. */
@@ -294,12 +306,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     const reader = await conn.runAndReadAll(sql, params);
     const types = reader.columnTypes();
     // Keep every column even when a query repeats a name (`SELECT a.x, b.x`): x, x_2, ...
-    const seen = new Map<string, number>();
-    const names = reader.columnNames().map((n) => {
-      const k = (seen.get(n) ?? 0) + 1;
-      seen.set(n, k);
-      return k === 1 ? n : `${n}_${k}`;
-    });
+    const names = uniqueNames(reader.columnNames());
     // JSON columns arrive as text: hand them on as the values they encode.
     const isJson = types.map((t) => t.alias === 'JSON');
     const isDate = types.map((t) => String(t) === 'DATE');
@@ -315,6 +322,11 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   return {
     warnings,
     queryWithColumns,
+    async resultColumns(sql) {
+      const prepared = await conn.prepare(sql);
+      const names = uniqueNames(Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnName(i)));
+      return names.map((name, i) => ({ name, type: prepared.columnType(i) }));
+    },
     query: async (sql, params) => (await queryWithColumns(sql, params)).rows,
     interrupt: () => conn.interrupt(),
     close: () => {

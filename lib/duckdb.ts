@@ -5,6 +5,7 @@ import type * as DuckDB from '@duckdb/node-api';
 
 const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
 
-export const { DuckDBInstance, version } = duckdb;
+export const { DuckDBInstance, DuckDBTypeId, version } = duckdb;
 export type DuckDBInstance = DuckDB.DuckDBInstance;
 export type DuckDBConnection = DuckDB.DuckDBConnection;
+export type DuckDBType = DuckDB.DuckDBType;

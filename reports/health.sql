@@ -1,6 +1,6 @@
 -- name: health_factors setup
 -- Computed once: the views below all read it (views/v1/30_health.sql).
-CREATE TEMP TABLE health_factors AS FROM v1.health_factors;
+CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors;
 
 -- name: fleet one
 SELECT * FROM v1.fleet_health;

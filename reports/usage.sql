@@ -3,8 +3,8 @@
 
 -- name: entries setup
 -- Every entry once (the dedup reads all history); the span's entries from them.
-CREATE TEMP TABLE usage_all AS FROM v1.usage_entries;
-CREATE TEMP TABLE usage_span AS
+CREATE OR REPLACE TEMP TABLE usage_all AS FROM v1.usage_entries;
+CREATE OR REPLACE TEMP TABLE usage_span AS
 SELECT * FROM usage_all
 WHERE (getvariable('vc_report_since') IS NULL OR ts >= getvariable('vc_report_since'))
   AND (getvariable('vc_report_until') IS NULL OR ts < getvariable('vc_report_until'))

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { openSession, type Session } from '../lib/duck.ts';
 import { alertDeliveriesFile, alertsFile } from '../lib/paths.ts';
 import { startScript, tmpDir, vc } from './helpers.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
@@ -170,6 +172,10 @@ describe('vc alerts on a demo fleet', () => {
     assert.deepEqual(first.deliveries, { attempted: n, delivered: n - 2, failed: 2, left: 0 });
     assert.equal(received.length, n - 2);
     assert.equal(received[0]!.schema_version, 'vc.alert.v1');
+    const ajv = new Ajv2020({ strict: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(vc(['robot-docs', 'schemas', '--name', 'alert'], env).stdout).schemas.alert);
+    for (const payload of received) assert.ok(validate(payload), ajv.errorsText(validate.errors));
     const tries = fs.readFileSync(alertDeliveriesFile(dir), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(tries.filter((d) => !d.ok).map((d) => [d.status, d.error]), [[503, 'HTTP 503 Service Unavailable'], [503, 'HTTP 503 Service Unavailable']]);
 

@@ -6,8 +6,11 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { repoRoot } from '../lib/paths.ts';
 import { tmpDir, vc } from './helpers.ts';
+import { REPORTS as REPORT_DEFS } from '../lib/report.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 
-const REPORTS = ['triage', 'health', 'machines', 'repos', 'agents'];
+const REPORTS = Object.keys(REPORT_DEFS);
 let demoEnv: NodeJS.ProcessEnv;
 
 before(() => {
@@ -40,9 +43,38 @@ test('every report prints the robot envelope with --json and Markdown with --md'
     assert.match(md.stdout, new RegExp(`\\nData age: ${ages}\\n`));
   }
   assert.equal(vc(['report', 'triage', '--md', '--json'], demoEnv).code, 2);
+
   const unknown = vc(['report', 'nope'], demoEnv);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown report "nope"; reports: triage, health, machines, repos, agents/);
+});
+
+test('every --json envelope validates against its schema from vc robot-docs schemas; a wrong one does not', () => {
+  const r = vc(['robot-docs', 'schemas'], demoEnv);
+  assert.equal(r.code, 0, r.stderr);
+  const docs = JSON.parse(r.stdout);
+  assert.equal(docs.schema_version, 'vc.robot-docs.v1');
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats.default(ajv);
+  const check = (name: string, value: unknown) => {
+    const validate = ajv.getSchema(`vc.${name}.v1`) ?? ajv.compile(docs.schemas[name]);
+    assert.ok(validate(value), `${name}: ${ajv.errorsText(validate.errors)}`);
+  };
+  for (const name of REPORTS) check(name, json(name));
+  const alerts = vc(['alerts', 'list', '--json', '--state', 'all'], demoEnv);
+  check('alerts', JSON.parse(alerts.stdout));
+  check('alert_rules', JSON.parse(vc(['alerts', 'rules', '--json'], demoEnv).stdout));
+  // A schema that cannot fail proves nothing: a changed type, a missing and an unknown key are caught.
+  const triage = json('triage');
+  const validate = ajv.getSchema('vc.triage.v1')!;
+  assert.ok(!validate({ ...triage, data: { ...triage.data, items: [{ ...triage.data.items[0], rank: 'first' }] } }));
+  assert.ok(!validate({ ...triage, warnings: undefined }));
+  assert.ok(!validate({ ...triage, data: { ...triage.data, extra: [] } }));
+  // Examples are envelopes too, cut short.
+  const ex = JSON.parse(vc(['robot-docs', 'examples', '--name', 'machines'], demoEnv).stdout);
+  assert.equal(ex.examples.machines.command, 'vc report machines --json');
+  check('machines', ex.examples.machines.output);
+  assert.equal(vc(['robot-docs', 'schemas', '--name', 'nope'], demoEnv).code, 2);
 });
 
 test('triage finds every planted trouble, ranks crit first, and leaves the healthy machine alone', () => {

@@ -4,14 +4,14 @@
 // vc alerts evaluate [--due] [--json]: apply the rules to the data now, append the transitions, deliver them
 import { defineCommand } from 'citty';
 import type { Row } from '../duck.ts';
-import { ackAlert, evaluateAlerts, evaluationDue } from '../alerts.ts';
+import { ackAlert, ALERT_RULES_SQL, ALERT_STATES, ALERTS_LIST_SQL, evaluateAlerts, evaluationDue } from '../alerts.ts';
 import { UsageError } from '../errors.ts';
 import { MACHINE_ID } from '../config.ts';
 import { reportContext, mdFooter, mdHeader } from '../report.ts';
 import { envelope, humanAge, mdCode, mdTable } from '../render.ts';
 import { asOfArg, checkArgs, configArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson } from './common.ts';
 
-const STATES = ['active', 'open', 'acked', 'resolved', 'all'] as const;
+const STATES = ALERT_STATES;
 const formatArgs = {
   md: { type: 'boolean', description: 'Markdown for people and agents (default)' },
   json: { type: 'boolean', description: 'the robot envelope' },
@@ -53,9 +53,7 @@ const list = defineCommand({
     const loaded = loadCliConfig(ctx.args);
     const session = await open(loaded, { now: asOf, recent: ['collector_runs'] });
     try {
-      const alerts = await session.query(`SELECT * FROM v1.alerts
-        WHERE ($1 = 'all' OR ($1 = 'active' AND state <> 'resolved') OR state = $1) AND ($2::VARCHAR IS NULL OR machine_id = $2)
-        ORDER BY state = 'resolved', severity_rank(severity) DESC, opened_at DESC, alert_id`, [state, machine]);
+      const alerts = await session.query(ALERTS_LIST_SQL, [state, machine]);
       const rctx = await reportContext(session, asOf ?? new Date(), []);
       if (format === 'json') printJson(envelope('alerts', { state, alerts }, rctx.staleness, rctx.warnings));
       else print(mdHeader('alerts', rctx) + renderList(alerts, state, rctx.at) + mdFooter(rctx, humanAge));
@@ -91,9 +89,7 @@ const rules = defineCommand({
     const loaded = loadCliConfig(ctx.args);
     const session = await open(loaded, { recent: [] });
     try {
-      const rows = await session.query(`SELECT r.rule_id, r.factor_id, r.min_severity, r.cooldown_minutes, r.description,
-          t.warn, t.crit, t.unit
-        FROM v1.alert_rules r LEFT JOIN v1.health_thresholds t USING (factor_id) ORDER BY r.rule_id`);
+      const rows = await session.query(ALERT_RULES_SQL);
       if (format === 'json') printJson(envelope('alert_rules', { rules: rows }, {}, []));
       else print(mdTable(rows.map((r) => ({
         rule: r.rule_id, factor: r.factor_id, from: r.min_severity,

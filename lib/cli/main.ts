@@ -22,6 +22,7 @@ const main = defineCommand({
     demo: lazy(() => import('./demo.ts')),
     pricing: lazy(() => import('./pricing.ts')),
     alerts: lazy(() => import('./alerts.ts')),
+    'robot-docs': lazy(() => import('./robot-docs.ts')),
   },
 });
 

@@ -570,6 +570,45 @@ describe('sys factors', { concurrency: true }, () => {
     ]);
   });
 
+  test('swap rising: growth over 30 minutes in points of the swap size; flat or unused swap is no factor', async (t) => {
+    const st = new Store();
+    // rising: 10 GiB swap, used grows 0.1 GiB a minute: 2.8 GiB between the samples of the last 30 min (28 min apart).
+    st.sysSeries('rising', every(2, 40), (m) => sysSample({ swap_total_bytes: 10 * GiB, swap_free_bytes: Math.round(10 * GiB - (4 - 0.1 * m) * GiB) }));
+    st.sysSeries('flat', every(2, 40), () => sysSample({ swap_total_bytes: 10 * GiB, swap_free_bytes: 6 * GiB }));
+    st.sysSeries('unused', every(2, 40), () => sysSample());
+    const s = await st.open(t, { machines: ['rising', 'flat', 'unused'], intervals: { sys: 120 } });
+    assert.deepEqual(await rows(s, `SELECT machine_id, value, severity FROM health_factors WHERE factor_id = 'swap_rising' ORDER BY machine_id`), [
+      { machine_id: 'flat', value: 0, severity: 'ok' },
+      { machine_id: 'rising', value: 28, severity: 'crit' },
+    ]);
+  });
+
+  test('disk full forecast: a steady fall of free space gives an ETA and a factor; a flat or noisy one none', async (t) => {
+    const st = new Store();
+    // filling: 100 GiB free 3 h ago, 1 GiB less every 2 minutes (30 GiB/h): 10 GiB free now, 20 minutes to go.
+    st.sysSeries('filling', every(2, 180), (m) => sysSample({ filesystems: [filesystem({ mount: '/data', avail_bytes: Math.round((10 + m / 2) * GiB) })] }));
+    st.sysSeries('slow', every(2, 180), (m) => sysSample({ filesystems: [filesystem({ mount: '/', avail_bytes: Math.round((50 + m / 180) * GiB) })] }));
+    st.sysSeries('flat', every(2, 180), () => sysSample());
+    st.sysSeries('noisy', every(2, 180), (m) => sysSample({ filesystems: [filesystem({ avail_bytes: Math.round((50 + (m % 4 === 0 ? 20 : -20) + m / 60) * GiB) })] }));
+    const s = await st.open(t, { machines: ['filling', 'slow', 'flat', 'noisy'], intervals: { sys: 120 } });
+    assert.deepEqual(await rows(s, `SELECT machine_id, kind, subject, hours_left, confidence, eta FROM predictions ORDER BY machine_id`), [
+      { machine_id: 'filling', kind: 'disk_full', subject: '/data', hours_left: 0.3, confidence: 1, eta: ago(-20) },
+      // A third of a GiB an hour, 50 GiB left: 150 h, within the 7-day horizon.
+      { machine_id: 'slow', kind: 'disk_full', subject: '/', hours_left: 150, confidence: 1, eta: ago(-9000) },
+    ]);
+    assert.deepEqual(await rows(s, `SELECT machine_id, value, severity, title, fix FROM health_factors WHERE factor_id = 'disk_full_eta' ORDER BY machine_id`), [
+      { machine_id: 'filling', value: 0.3, severity: 'crit', title: 'filling: /data full in ~20m', fix: "du -xh --max-depth=2 '/data' | sort -h | tail -20" },
+      { machine_id: 'slow', value: 150, severity: 'ok', title: 'slow: / full in ~6d6h', fix: "du -xh --max-depth=2 '/' | sort -h | tail -20" },
+    ]);
+    const item = await one(s, `SELECT title, next FROM triage_items WHERE factor_id = 'disk_full_eta'`);
+    assert.equal(item.title, 'filling: /data full in ~20m');
+    assert.deepEqual(item.next, [
+      `vc query "SELECT mount, used_pct, avail_bytes, size_bytes FROM machine_filesystems WHERE machine_id = 'filling' ORDER BY used_pct DESC"`,
+      `vc query "SELECT kind, subject, eta, hours_left, confidence FROM predictions WHERE machine_id = 'filling'"`,
+      'vc report machines --md',
+    ]);
+  });
+
   test('load: a single spike is not a warning; load held for 10 minutes is', async (t) => {
     const st = new Store();
     // 4 cores. spike: low for half an hour, then one sample at 3.0 per core, 2 minutes ago (the newest).

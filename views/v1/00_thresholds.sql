@@ -3,6 +3,7 @@
 CREATE VIEW v1.health_thresholds AS
 SELECT * FROM (VALUES
   ('disk_used',          'Filesystem used % (df Capacity)',                         '%',       80.0,  90.0, true, 1.0),
+  ('disk_full_eta',      'Hours until a filesystem is full, if the recent trend holds', 'h',     24.0,   6.0, false, 1.0),
   ('disk_inodes',        'Filesystem inodes used %',                                '%',       80.0,  90.0, true, 1.0),
   ('memory',             'Memory available % of total',                             '%',       10.0,   5.0, false, 1.0),
   ('swap',               'Swap used % of total',                                    '%',       25.0,  75.0, true, 0.6),

@@ -12,6 +12,7 @@
 CREATE VIEW v1.alert_rules AS
 SELECT * FROM (VALUES
   ('disk_full',          'disk_used',          'crit', 60,  'A filesystem has less than 10% free (its used % at the disk_used crit threshold)'),
+  ('disk_filling',       'disk_full_eta',      'warn', 120, 'A filesystem will be full within a day if the recent trend holds'),
   ('disk_inodes',        'disk_inodes',        'crit', 60,  'A filesystem is nearly out of inodes'),
   ('load_high',          'load',               'warn', 30,  'load5 above 1.5 x the CPU cores for over 10 minutes'),
   ('memory_low',         'memory',             'crit', 30,  'Less than 5% of memory available'),

@@ -23,6 +23,7 @@ const main = defineCommand({
     pricing: lazy(() => import('./pricing.ts')),
     alerts: lazy(() => import('./alerts.ts')),
     'robot-docs': lazy(() => import('./robot-docs.ts')),
+    watch: lazy(() => import('./watch.ts')),
   },
 });
 

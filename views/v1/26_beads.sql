@@ -35,7 +35,7 @@ top AS (
 SELECT r.machine_id, r.collected_at, r.repo, r.name,
   CASE WHEN r.ready_count IS NOT NULL THEN 'br' WHEN r.actionable_count IS NOT NULL THEN 'bv' END AS counted_by,
   -- bv's actionable issues include those in progress; br ready's do not.
-  coalesce(r.ready_count, greatest(r.actionable_count - coalesce(r.in_progress_count, 0), 0)) AS ready,
+  coalesce(r.ready_count, CASE WHEN r.actionable_count IS NOT NULL THEN greatest(r.actionable_count - coalesce(r.in_progress_count, 0), 0) END) AS ready,
   CASE WHEN r.ready_count IS NOT NULL THEN coalesce(i.ready_high, 0) END AS ready_high,
   CASE WHEN r.ready_count IS NOT NULL AND r.list_count IS NOT NULL THEN coalesce(i.blocked, 0) ELSE r.not_actionable_count END AS blocked,
   CASE WHEN r.list_count IS NOT NULL THEN coalesce(i.in_progress, 0) ELSE r.in_progress_count END AS in_progress,

@@ -244,7 +244,7 @@ function setup(): Setup {
   };
 }
 
-describe('vc collect --source beads', () => {
+describe('vc collect --source beads', { concurrency: true }, () => {
   test('finds the repositories with .beads under the repos roots and runs every command in each, with a clean environment', () => {
     const s = setup();
     const r = s.collect();

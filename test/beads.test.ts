@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beadsItems, beadsSchema, repoItems, type StepName } from '../lib/sources/beads.ts';
-import type { DirStepResult } from '../lib/sources/toolrun.ts';
+import { parseDirRuns, type DirStepResult } from '../lib/sources/toolrun.ts';
 import { agentsSchema } from '../lib/sources/agents.ts';
 import { openSession, type Session } from '../lib/duck.ts';
 import { appendEnvelopes } from '../lib/store.ts';
@@ -166,6 +166,16 @@ describe('br and bv output, parsed', () => {
     assert.deepEqual(hung.unreadable.map((e) => `${e.kind}: ${e.message}`), ['timeout: br ready --json --limit 0 did not answer in time and was stopped']);
     const big = repoItems({ dir: '/src/api', steps: { bv_triage: { stdout: '', stderr: '', rc: 0, bytes: 9_000_000, kept: false } } }, { titles: true });
     assert.deepEqual(big.unreadable.map((e) => `${e.kind}: ${e.message}`), ['size: bv --robot-triage printed 9000000 bytes, more than the run\'s output budget left; not read']);
+  });
+
+  test('the per-directory framing keeps each step\'s stdout and stderr byte for byte, and which steps did not run', () => {
+    const m = '@@vcd-0123456789abcdef@@';
+    const text = `\n${m} dir\n/a b/c\n${m} out br_ready 0 12 1\n[1,\n@@vcd-x@@ out\n]\n${m} err br_ready\nwarn: x\n${m} skip bv_triage\n`
+      + `\n${m} dir\n/d\n${m} out br_list 2 9000 0\n\n${m} err br_list\n{"error":{}}`;
+    assert.deepEqual(parseDirRuns(text, m), [
+      { dir: '/a b/c', steps: { br_ready: { stdout: '[1,\n@@vcd-x@@ out\n]', stderr: 'warn: x', rc: 0, bytes: 12, kept: true } }, notRun: ['bv_triage'] },
+      { dir: '/d', steps: { br_list: { stdout: '', stderr: '{"error":{}}', rc: 2, bytes: 9000, kept: false } }, notRun: [] },
+    ]);
   });
 
   test('a run: an error only when nothing could be read; otherwise the unreadable become warnings', () => {

@@ -269,8 +269,9 @@ export function parseDirRuns(text: string, mark: string): DirRun[] {
 }
 
 /**
- * Runs `steps` in every directory the `find` snippet prints on the ctx's machine, each step with
- * the first of `tools` it names. `absent` when none of the tools is installed there.
+ * Runs `steps` in every directory the `find` snippet prints on the ctx's machine (at most
+ * maxDirs), each with its own tool; a step whose tool is missing there is left out. `absent` when
+ * none of the tools is installed.
  */
 export async function runToolInDirs(ctx: CollectContext, tools: readonly string[], steps: readonly DirStep[], opts: DirsOptions): Promise<DirsRun> {
   const built = toolDirsScript(tools, steps, opts);

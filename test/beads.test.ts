@@ -164,6 +164,10 @@ describe('br and bv output, parsed', () => {
     ]);
     const hung = repoItems({ dir: '/src/api', steps: { br_ready: { stdout: '', stderr: '', rc: 124, bytes: 0, kept: true } } }, { titles: true });
     assert.deepEqual(hung.unreadable.map((e) => `${e.kind}: ${e.message}`), ['timeout: br ready --json --limit 0 did not answer in time and was stopped']);
+    const page = repoItems({ dir: '/src/api', steps: { br_list: { stdout: '{"issues":[],"total":70,"limit":50,"offset":0,"has_more":true}', stderr: '', rc: 0, bytes: 60, kept: true } } }, { titles: true });
+    assert.deepEqual(page.unreadable, []);
+    assert.deepEqual(page.items.map((i) => [(i.data as any).type, (i.data as any).list_total ?? (i.data as any).message]),
+      [['repo', 70], ['error', 'br list returned 0 of 70 issues (has_more): the counts are incomplete']]);
     const big = repoItems({ dir: '/src/api', steps: { bv_triage: { stdout: '', stderr: '', rc: 0, bytes: 9_000_000, kept: false } } }, { titles: true });
     assert.deepEqual(big.unreadable.map((e) => `${e.kind}: ${e.message}`), ['size: bv --robot-triage printed 9000000 bytes, more than the run\'s output budget left; not read']);
   });

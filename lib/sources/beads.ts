@@ -416,6 +416,10 @@ export function repoItems(run: Pick<DirRun, 'dir' | 'steps'>, opts: { titles: bo
   if (listed) {
     row.list_shape = listed.shape;
     row.list_total = listed.total;
+    // With --limit 0 br returns everything; a page that says otherwise is kept, and said.
+    if (listed.hasMore) {
+      more.push({ data: { ...BLANK, type: 'error', repo, step: COMMANDS.br_list, exit_code: 0, error_kind: 'output', message: `br list returned ${listed.issues.length} of ${listed.total} issues (has_more): the counts are incomplete` } });
+    }
   }
   // Every issue once: list's (it has the dependency counts), else ready's.
   const issues = new Map<string, BrIssue>();

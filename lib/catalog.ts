@@ -16,6 +16,7 @@ export const COLLECTORS = {
   'codex-logs': { description: 'Codex CLI session logs, read incrementally: cumulative token counts, models, server-side rate limits', intervalSeconds: 300, timeoutSeconds: 120 },
   'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
   caut: { description: 'caut usage --json: per provider account, usage windows (used %, resets), login, status page, caut errors', intervalSeconds: 300, timeoutSeconds: 90 },
+  beads: { description: 'beads issue trackers in the known repositories: br ready/list (ready, blocked, in progress) and bv triage, plan and insights', intervalSeconds: 600, timeoutSeconds: 240 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

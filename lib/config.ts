@@ -66,6 +66,20 @@ const collectorsSchema = z.strictObject({
     /** caut's per-provider --timeout. */
     provider_timeout_seconds: z.number().int().min(1).max(300).default(30),
   }).prefault({}),
+  /** The repositories it reads are the repos collector's (its roots, max_depth, exclude) that hold a `.beads/`. */
+  beads: z.strictObject({
+    ...collectorBase,
+    /** Repositories read per run (the first by path); the others are counted in a warning. */
+    max_repos: z.number().int().min(1).max(500).default(20),
+    /** Each br command's timeout (ready, list). */
+    br_timeout_seconds: z.number().int().min(1).max(300).default(20),
+    /** Each bv command's timeout: bv builds the whole dependency graph and walks git history (up to 10 s). */
+    bv_timeout_seconds: z.number().int().min(1).max(600).default(60),
+    /** Also run bv --robot-insights (its output grows with the number of issues; vc keeps counts and the top bottlenecks). */
+    insights: z.boolean().default(true),
+    /** Keep issue titles: the only free text stored (descriptions, notes and comments never are). */
+    titles: z.boolean().default(true),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

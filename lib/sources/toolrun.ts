@@ -3,10 +3,12 @@
 // each bounded by its own timeout, so one hung step still leaves the others' output. A tool that
 // is not installed makes the run `absent`, not an error. What the tool prints is untrusted: the
 // parsers below turn it into clear errors naming the tool, the step and what was wrong.
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { CollectContext } from '../collector.ts';
 import { describeIssues } from '../config.ts';
 import { sectionScript, sectionText, type Section } from '../sections.ts';
+import { shQuote } from '../shell.ts';
 
 export interface ToolStep {
   /** A word: the step's name in errors and in the result. */
@@ -35,6 +37,14 @@ const PROGRAM = /^[A-Za-z0-9._+-]+$/;
 const STDERR_BYTES = 65536;
 const DEFAULT_STEP_TIMEOUT = 60;
 
+/** A private temp dir, removed at exit, and vc_in SECONDS CMD...: timeout(1) where there is one. */
+const RUNNER_PRELUDE = [
+  'VC_TMP=$(mktemp -d 2>/dev/null) || { VC_TMP=/tmp/vc-tool.$$; mkdir -m 700 "$VC_TMP" || exit 1; }',
+  `trap 'rm -rf "$VC_TMP"' EXIT`,
+  // timeout(1) where there is one: a step past its time is killed, the others still run.
+  'vc_in() { vc_s=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout "$vc_s" "$@"; else "$@"; fi; }',
+].join('\n');
+
 /** The script for a tool's steps (exported for tests). Programs are plain words, checked here. */
 export function toolScript(programs: readonly string[], steps: readonly ToolStep[]) {
   for (const p of programs) if (!PROGRAM.test(p)) throw new Error(`not a plain program name: ${JSON.stringify(p)}`);
@@ -42,10 +52,7 @@ export function toolScript(programs: readonly string[], steps: readonly ToolStep
   // The first of the programs found is the tool (a tool may be installed under more than one name).
   const prelude = [
     `VC_TOOL=; for vc_p in ${programs.join(' ')}; do vc_w=$(command -v "$vc_p" 2>/dev/null) && case $vc_w in /*) VC_TOOL=$vc_w; break ;; esac; done`,
-    'VC_TMP=$(mktemp -d 2>/dev/null) || { VC_TMP=/tmp/vc-tool.$$; mkdir -m 700 "$VC_TMP" || exit 1; }',
-    `trap 'rm -rf "$VC_TMP"' EXIT`,
-    // timeout(1) where there is one: a step past its time is killed, the others still run.
-    'vc_in() { vc_s=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout "$vc_s" "$@"; else "$@"; fi; }',
+    RUNNER_PRELUDE,
     'export VC_TOOL',
   ].join('\n');
   const parts: Array<[string, string]> = [['tool', 'printf "%s" "$VC_TOOL"']];
@@ -123,4 +130,168 @@ export function isoTime(v: unknown): string | null {
   // JavaScript's parser takes at most milliseconds: cut longer fractions (chrono prints nanoseconds).
   const t = Date.parse(s.replace(/(\.\d{3})\d+/, '$1'));
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same in each of the directories a snippet finds on the machine (a tool run per repository):
+// one script finds them and runs every step in each, so a machine costs one round trip. Within
+// the `dirs` section each directory and step is framed by lines carrying a per-run marker.
+
+export interface DirStep extends ToolStep {
+  /** The program that runs this step, one of runToolInDirs' `tools`: "$VC_TOOL" in `run`. */
+  tool: string;
+}
+
+export interface DirStepResult extends StepResult {
+  /** Bytes the step printed on stdout. */
+  bytes: number;
+  /** false: its stdout was not sent (it would have passed the run's byte budget); stdout is ''. */
+  kept: boolean;
+}
+
+export interface DirRun {
+  dir: string;
+  /** The steps run there (a step whose tool is missing is not). */
+  steps: Record<string, DirStepResult>;
+  /** Steps not started because the run's time budget would not have let them finish. */
+  notRun: string[];
+}
+
+export interface DirsOptions {
+  /** A sh snippet printing the directories, one absolute path a line. */
+  find: string;
+  findTimeoutSeconds: number;
+  /** Directories run in: the first ones in sorted order; the others are only counted. */
+  maxDirs: number;
+  /** No step is started unless its timeout ends within this many seconds of the script's start. */
+  budgetSeconds: number;
+  /** Bytes of all steps' stdout together; a step whose output would pass it is not sent. */
+  maxBytes: number;
+}
+
+export type DirsRun =
+  | { absent: string }
+  | {
+    /** The path of each tool found (a missing one is left out). */
+    tools: Record<string, string>;
+    /** Directories the snippet found (more than were run in when over maxDirs). */
+    found: number;
+    /** The snippet's own exit status (124: stopped at its timeout) and stderr. */
+    find: StepResult;
+    dirs: DirRun[];
+  };
+
+/** stderr kept per step in a directory: tools put their error in the last line or two. */
+const DIR_STDERR_BYTES = 8192;
+
+/** The script of runToolInDirs (exported for tests). */
+export function toolDirsScript(tools: readonly string[], steps: readonly DirStep[], opts: DirsOptions) {
+  for (const p of tools) if (!PROGRAM.test(p)) throw new Error(`not a plain program name: ${JSON.stringify(p)}`);
+  for (const s of steps) {
+    if (!WORD.test(s.name)) throw new Error(`not a step name: ${JSON.stringify(s.name)}`);
+    if (!tools.includes(s.tool)) throw new Error(`step ${s.name} runs ${JSON.stringify(s.tool)}, which is not one of the tools`);
+  }
+  const mark = `@@vcd-${randomBytes(8).toString('hex')}@@`;
+  const v = (tool: string) => `VC_T${tools.indexOf(tool)}`;
+  const anyTool = tools.map((t) => `$${v(t)}`).join('');
+  const prelude = [
+    ...tools.map((t) => `${v(t)}=$(command -v ${t} 2>/dev/null); case $${v(t)} in /*) ;; *) ${v(t)}= ;; esac`),
+    RUNNER_PRELUDE,
+    `M='${mark}'`,
+    'VC_START=$(date +%s 2>/dev/null); case $VC_START in \'\'|*[!0-9]*) VC_START= ;; esac',
+    'VC_BYTES=0',
+    // vc_step NAME SECONDS TOOL SNIPPET: runs in "$vc_d" unless it could not end within the budget.
+    `vc_step() {
+  if [ -n "$VC_START" ] && [ $(( $(date +%s) - VC_START + $2 )) -gt ${Math.max(1, Math.floor(opts.budgetSeconds))} ]; then printf '\\n%s skip %s\\n' "$M" "$1"; return 0; fi
+  ( cd "$vc_d" && VC_TOOL=$3 && export VC_TOOL && vc_in "$2" sh -c "$4" ) >"$VC_TMP/o" 2>"$VC_TMP/e" </dev/null
+  vc_rc=$?
+  vc_n=$(wc -c <"$VC_TMP/o" | tr -d ' ')
+  if [ $((VC_BYTES + vc_n)) -le ${Math.floor(opts.maxBytes)} ]; then vc_k=1; VC_BYTES=$((VC_BYTES + vc_n)); else vc_k=0; fi
+  printf '\\n%s out %s %s %s %s\\n' "$M" "$1" "$vc_rc" "$vc_n" "$vc_k"
+  [ "$vc_k" = 0 ] || cat "$VC_TMP/o"
+  printf '\\n%s err %s\\n' "$M" "$1"
+  tail -c ${DIR_STDERR_BYTES} "$VC_TMP/e"
+}`,
+  ].join('\n');
+  const perDir = steps.map((s) => {
+    const secs = Math.max(1, Math.round(s.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT));
+    return `  [ -z "$${v(s.tool)}" ] || vc_step ${s.name} ${secs} "$${v(s.tool)}" ${shQuote(s.run)}`;
+  });
+  const built = sectionScript([
+    ['tools', tools.map((t) => `printf '%s %s\\n' ${t} "$${v(t)}"`).join('\n')],
+    ['find', `[ -n "${anyTool}" ] || exit 0
+vc_in ${Math.max(1, Math.round(opts.findTimeoutSeconds))} sh -c ${shQuote(opts.find)} >"$VC_TMP/found" 2>"$VC_TMP/find.err" </dev/null
+vc_frc=$?
+grep '^/' "$VC_TMP/found" | sort -u >"$VC_TMP/all"
+head -n ${Math.max(1, Math.floor(opts.maxDirs))} "$VC_TMP/all" >"$VC_TMP/dirs"
+printf '%s %s\\n' "$(wc -l <"$VC_TMP/all" | tr -d ' ')" "$vc_frc"`],
+    ['find.err', `tail -c ${DIR_STDERR_BYTES} "$VC_TMP/find.err" 2>/dev/null`],
+    ['dirs', `[ -f "$VC_TMP/dirs" ] || exit 0
+while IFS= read -r vc_d; do
+  printf '\\n%s dir\\n%s' "$M" "$vc_d"
+${perDir.join('\n')}
+done <"$VC_TMP/dirs"`],
+  ], prelude);
+  return { script: built.script, mark, parse: built.parse };
+}
+
+/** Splits the `dirs` section into one run per directory, by the per-run marker. */
+export function parseDirRuns(text: string, mark: string): DirRun[] {
+  const marker = new RegExp(`\\n${mark.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (dir|out|err|skip)(?: ([a-z][a-z0-9_]*))?(?: (\\d+) (\\d+) ([01]))?\\n`, 'g');
+  const runs: DirRun[] = [];
+  let current: DirRun | undefined;
+  let into: ((chunk: string) => void) | null = null;
+  let from = 0;
+  const body = `\n${text}`;
+  for (const m of body.matchAll(marker)) {
+    into?.(body.slice(from, m.index));
+    from = m.index + m[0].length;
+    into = null;
+    const [, what, name, rc, bytes, kept] = m;
+    if (what === 'dir') {
+      const run: DirRun = { dir: '', steps: {}, notRun: [] };
+      runs.push(run);
+      current = run;
+      into = (chunk) => { run.dir = chunk; };
+    } else if (current && name && what === 'skip') {
+      current.notRun.push(name);
+    } else if (current && name && what === 'out' && rc !== undefined) {
+      const step: DirStepResult = { stdout: '', stderr: '', rc: Number(rc), bytes: Number(bytes), kept: kept === '1' };
+      current.steps[name] = step;
+      into = (chunk) => { step.stdout = chunk; };
+    } else if (current && name && what === 'err' && current.steps[name]) {
+      const step = current.steps[name];
+      into = (chunk) => { step.stderr = chunk; };
+    }
+  }
+  into?.(body.slice(from));
+  return runs;
+}
+
+/**
+ * Runs `steps` in every directory the `find` snippet prints on the ctx's machine (at most
+ * maxDirs), each with its own tool; a step whose tool is missing there is left out. `absent` when
+ * none of the tools is installed.
+ */
+export async function runToolInDirs(ctx: CollectContext, tools: readonly string[], steps: readonly DirStep[], opts: DirsOptions): Promise<DirsRun> {
+  const built = toolDirsScript(tools, steps, opts);
+  const r = await ctx.run(`run ${tools.join(' and ')}`, built.script);
+  const sections = built.parse(r.stdout);
+  const found: Record<string, string> = {};
+  for (const line of sectionText(sections, 'tools').split('\n')) {
+    const [tool, path] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+    if (tools.includes(tool) && path.startsWith('/')) found[tool] = path;
+  }
+  if (Object.keys(found).length === 0) {
+    return { absent: `${tools.join(' and ')} ${tools.length > 1 ? 'are' : 'is'} not installed here (not found on PATH)` };
+  }
+  const counts = /^(\d+) (\d+)/.exec(sectionText(sections, 'find'));
+  const dirs = sections.get('dirs');
+  if (!counts || !dirs || dirs.rc === null) throw new Error(`the script running ${tools.join(' and ')} stopped before it ended`);
+  return {
+    tools: found,
+    found: Number(counts[1]),
+    find: { stdout: '', stderr: sections.get('find.err')?.text ?? '', rc: Number(counts[2]) },
+    dirs: parseDirRuns(dirs.text, built.mark),
+  };
 }

@@ -124,3 +124,12 @@ export function isoTime(v: unknown): string | null {
   const t = Date.parse(s.replace(/(\.\d{3})\d+/, '$1'));
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
+
+/**
+ * An epoch-milliseconds time (cass, ntm and SQLite stores write them) as ISO UTC, or null when it
+ * is not a whole number of milliseconds between 1970 and 9999.
+ */
+export function isoFromEpochMs(v: unknown): string | null {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 253402300799999) return null;
+  return new Date(v).toISOString();
+}

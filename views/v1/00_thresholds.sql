@@ -19,6 +19,11 @@ SELECT * FROM (VALUES
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
   ('usage_limit',        'Share of an agent''s usage window used, as its server reports it', '%', 80.0, 95.0, true, 0.9),
   ('usage_burn',         'Tokens in the last hour, as a multiple of the usual hour (from 1M tokens/h)', 'x', 3.0, 6.0, true, 0.5),
-  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5)
+  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5),
+  ('cass_index_stale',   'Hours since cass last updated its search index, when cass was asked', 'h', 24.0, 72.0, true, 0.5),
+  ('cass_unhealthy',     'cass health: 0 healthy (or only stale, see cass_index_stale), 1 degraded or not initialized, 2 unhealthy, stalled or failing', 'level', 1.0, 2.0, true, 0.5),
+  ('ntm_agent_error',    'Agents ntm reports in the error state', 'agents', 1.0, 3.0, true, 0.8),
+  ('ntm_agent_stuck',    'Minutes an agent ntm calls active, busy or compacting has shown no new output', 'min', 30.0, 120.0, true, 0.6),
+  ('ntm_session_health', 'ntm''s own health of a session: 0 healthy, 1 warning, 2 critical', 'level', 1.0, 2.0, true, 0.6)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

@@ -114,7 +114,10 @@ ntm_errors AS (
       ORDER BY a."session", a.pane) FILTER (WHERE a.in_error), []), overall_status: any_value(n.overall_status),
       agents_from: any_value(n.agents_from)}) AS evidence,
     format('{}: {} ntm agents in error', n.machine_id, CASE WHEN any_value(n.agents_from) IS NOT NULL THEN count(a.pane) FILTER (WHERE a.in_error) ELSE any_value(n.error_agents_reported) END) AS title,
-    ['vc report sessions --md', vc_query_cmd(n.machine_id, 'session, pane, agent_type, state, last_output_age_s', 'ntm_agents', ' AND in_error')] AS next,
+    ['vc report sessions --md', CASE WHEN any_value(n.agents_from) IS NOT NULL
+      THEN vc_query_cmd(n.machine_id, 'session, pane, agent_type, state, last_output_age_s', 'ntm_agents', ' AND in_error')
+      -- No agent rows (the snapshot failed): ntm's summary and why.
+      ELSE vc_query_cmd(n.machine_id, 'overall_status, agents_by_state, snapshot_error_code, snapshot_message', 'ntm_status', '') END] AS next,
     -- A session name is spliced in only when it is a plain word.
     CASE WHEN regexp_full_match(min(a."session") FILTER (WHERE a.in_error), '[A-Za-z0-9._-]+')
       THEN format('ntm --robot-health={}', min(a."session") FILTER (WHERE a.in_error)) ELSE 'ntm --robot-status' END AS fix

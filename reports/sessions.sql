@@ -6,7 +6,7 @@
 CREATE OR REPLACE TEMP TABLE sessions_ntm_day AS
 FROM ntm WHERE day >= (vc_now() - INTERVAL 24 HOUR)::DATE AND "type" = 'event';
 CREATE OR REPLACE TEMP TABLE sessions_cass_day AS
-FROM cass WHERE day >= (vc_now() - INTERVAL 24 HOUR)::DATE AND "type" = 'bucket';
+FROM cass WHERE day >= (vc_now() - INTERVAL 24 HOUR)::DATE AND "type" IN ('timeline', 'bucket');
 
 -- name: problems
 SELECT f.machine_id, f.factor_id, f.subject, grade(f.value, t.warn, t.crit, t.higher_is_worse) AS severity,

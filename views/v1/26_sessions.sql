@@ -41,8 +41,9 @@ SELECT m.machine_id,
   act.last_event_at,
   c.collected_at AS cass_collected_at, c.cass_version, c.status AS cass_status, c.healthy AS cass_healthy,
   c.index_status, c.last_indexed_at, round(c.index_age_s / 3600, 1) AS index_age_h, c.documents, c.conversations, c.messages,
-  CASE WHEN c.machine_id IS NOT NULL THEN coalesce(tl.sessions, 0) END AS cass_sessions_24h,
-  CASE WHEN c.machine_id IS NOT NULL THEN coalesce(tl.messages, 0) END AS cass_messages_24h,
+  -- Known where the latest run got a timeline (none in it: a real 0).
+  CASE WHEN c.timeline_to IS NOT NULL THEN coalesce(tl.sessions, 0) END AS cass_sessions_24h,
+  CASE WHEN c.timeline_to IS NOT NULL THEN coalesce(tl.messages, 0) END AS cass_messages_24h,
   c.failed_commands AS cass_failed_commands
 FROM m
 LEFT JOIN v1.ntm_status n USING (machine_id)

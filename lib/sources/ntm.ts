@@ -225,8 +225,9 @@ export function ntmItems(status: StepResult, snapshot: StepResult): Item[] {
   const st = robotJson(status, sw);
   const sn = robotJson(snapshot, nw);
   const run: NtmItem = { ...BLANK, type: 'run', exit_code: status.rc, snapshot_exit_code: snapshot.rc };
-  const items: Item[] = [];
   const sessions = new Map<string, Item>();
+  /** An older status's sessions with their agents. */
+  let listed: Array<{ name: string; agents?: Agent[] }> = [];
 
   if ('failure' in st) {
     run.error_code = cut(st.failure.error_code, 60);
@@ -246,6 +247,7 @@ export function ntmItems(status: StepResult, snapshot: StepResult): Item[] {
       mail_unread: sum.mail_unread ?? null, mail_urgent: sum.mail_urgent ?? null,
       ready_work: sum.ready_work ?? null, in_progress: sum.in_progress ?? null, degraded_sources: s.degraded_sources ?? [],
     });
+    listed = s.sessions;
     for (const h of s.sessions) {
       sessions.set(h.name, {
         data: {
@@ -253,7 +255,6 @@ export function ntmItems(status: StepResult, snapshot: StepResult): Item[] {
           agent_count: h.agent_count ?? h.agents?.length ?? null,
           health_status: h.health?.status ?? null, health_reason: cut(h.health?.reason, 500),
         },
-        ...(h.agents ? { raw: h } : {}),
       });
     }
   }
@@ -275,16 +276,13 @@ export function ntmItems(status: StepResult, snapshot: StepResult): Item[] {
       }
     }
   }
-  if (run.agents_from === null && 'ok' in st) {
-    // An older ntm's status lists the agents itself.
-    const old = validate(statusSchema, st.ok, sw).sessions.filter((h) => h.agents);
-    if (old.length) {
-      run.agents_from = 'status';
-      agents = old.flatMap((h) => h.agents!.map((a) => ({ ...agentItem(h.name, a), raw: a })));
-    }
+  const old = listed.filter((h) => h.agents);
+  if (run.agents_from === null && old.length) {
+    // An older ntm's status lists the agents itself; its shape is kept as raw.
+    run.agents_from = 'status';
+    agents = old.flatMap((h) => h.agents!.map((a) => ({ ...agentItem(h.name, a), raw: a })));
   }
-  items.push({ data: run }, ...sessions.values(), ...agents);
-  return items;
+  return [{ data: run }, ...sessions.values(), ...agents];
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);

@@ -408,7 +408,6 @@ describe('cass views and vc report sessions: given rows, expected rows', () => {
 
     // The Markdown over the same data.
     const md = report.render(data, { at: NOW, staleness: {}, warnings: [], options: {} });
-    if (process.env.SHOW_MD) console.log(md);
     assert.match(md, /^# vc sessions · 2026-11-24 12:00 UTC\n\n## Needs attention\n/);
     assert.match(md, /\| crit +\| c1: ntm session payments critical +\| ntm rates session payments critical: agent 2 in error +\| ntm --robot-health=payments +\|/);
     assert.match(md, /### Agents in error or stuck\n/);

@@ -17,6 +17,8 @@ export const COLLECTORS = {
   'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
   caut: { description: 'caut usage --json: per provider account, usage windows (used %, resets), login, status page, caut errors', intervalSeconds: 300, timeoutSeconds: 90 },
   beads: { description: 'beads issue trackers in the known repositories: br ready/list (ready, blocked, in progress) and bv triage, plan and insights', intervalSeconds: 600, timeoutSeconds: 240 },
+  ntm: { description: 'ntm robot status and snapshot: tmux sessions, agents with their state, ntm health; its events.jsonl read incrementally (sessions created, agents spawned, prompts sent)', intervalSeconds: 300, timeoutSeconds: 90 },
+  cass: { description: 'cass health, stats and timeline: search index health and freshness, conversations by agent and workspace, sessions started per hour', intervalSeconds: 900, timeoutSeconds: 300 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

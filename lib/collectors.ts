@@ -13,4 +13,6 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   'gemini-logs': async () => (await import('./sources/gemini-logs.ts')).geminiLogsCollector,
   caut: async () => (await import('./sources/caut.ts')).cautCollector,
   beads: async () => (await import('./sources/beads.ts')).beadsCollector,
+  ntm: async () => (await import('./sources/ntm.ts')).ntmCollector,
+  cass: async () => (await import('./sources/cass.ts')).cassCollector,
 };

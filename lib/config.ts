@@ -80,6 +80,28 @@ const collectorsSchema = z.strictObject({
     /** Keep issue titles: the only free text stored (descriptions, notes and comments never are). */
     titles: z.boolean().default(true),
   }).prefault({}),
+  ntm: z.strictObject({
+    ...collectorBase,
+    /** Seconds each robot command (status, snapshot) may take before it is stopped. */
+    step_timeout_seconds: z.number().int().min(1).max(300).default(30),
+    /** Also read ntm's analytics log, incrementally. */
+    events: z.boolean().default(true),
+    /** Where ntm writes it (hard-coded in ntm: it does not follow XDG_CONFIG_HOME). */
+    events_file: z.string().regex(/^(\/|~\/)[^\x00-\x1f\x7f]*[^/]$/, 'must be a file path, absolute or starting with ~/')
+      .default('~/.config/ntm/analytics/events.jsonl'),
+  }).prefault({}),
+  cass: z.strictObject({
+    ...collectorBase,
+    /** Seconds each cass command may take; stats counts every message, which takes seconds on a big archive. */
+    step_timeout_seconds: z.number().int().min(1).max(600).default(60),
+    /**
+     * cass health --stale-threshold: its default differs between versions (300 s, 1800 s), so vc
+     * passes one. The index age itself is graded by vc (cass_index_stale).
+     */
+    stale_threshold_seconds: z.number().int().min(60).max(30 * 86400).default(86400),
+    /** Days of sessions cass timeline is asked for (hour buckets; each run overlaps the last). */
+    timeline_days: z.number().int().min(1).max(30).default(2),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

@@ -47,6 +47,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   agents: () => import('../reports/agents.ts'),
   usage: () => import('../reports/usage.ts'),
   beads: () => import('../reports/beads.ts'),
+  sessions: () => import('../reports/sessions.ts'),
 };
 
 interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }

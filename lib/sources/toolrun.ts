@@ -295,3 +295,12 @@ export async function runToolInDirs(ctx: CollectContext, tools: readonly string[
     dirs: parseDirRuns(dirs.text, built.mark),
   };
 }
+
+/**
+ * An epoch-milliseconds time (cass, ntm and SQLite stores write them) as ISO UTC, or null when it
+ * is not a whole number of milliseconds between 1970 and 9999.
+ */
+export function isoFromEpochMs(v: unknown): string | null {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 253402300799999) return null;
+  return new Date(v).toISOString();
+}

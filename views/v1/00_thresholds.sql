@@ -25,6 +25,11 @@ SELECT * FROM (VALUES
   ('beads_blocked',      'Issues blocked in a beads repository (status blocked, or waiting on an open dependency)', 'issues', 10.0, 30.0, true, 0.3),
   ('beads_idle_ready',   'Ready P0/P1 beads issues in a repository no agent is running in', 'issues', 1.0, 5.0, true, 0.5),
   ('beads_cycles',       'Dependency cycles in a beads repository (their issues never become ready)', 'cycles', 1.0, 3.0, true, 0.5),
-  ('beads_errors',       'br/bv commands that failed in a beads repository, plus one when bv dropped records', 'problems', 1.0, 3.0, true, 0.4)
+  ('beads_errors',       'br/bv commands that failed in a beads repository, plus one when bv dropped records', 'problems', 1.0, 3.0, true, 0.4),
+  ('cass_index_stale',   'Hours since cass last updated its search index, when cass was asked', 'h', 24.0, 72.0, true, 0.5),
+  ('cass_unhealthy',     'cass health: 0 healthy (or only stale, see cass_index_stale), 1 degraded or not initialized, 2 unhealthy, stalled or failing', 'level', 1.0, 2.0, true, 0.5),
+  ('ntm_agent_error',    'Agents ntm reports in the error state', 'agents', 1.0, 3.0, true, 0.8),
+  ('ntm_agent_stuck',    'Minutes an agent ntm calls active, busy or compacting has shown no new output', 'min', 30.0, 120.0, true, 0.6),
+  ('ntm_session_health', 'ntm''s own health of a session: 0 healthy, 1 warning, 2 critical', 'level', 1.0, 2.0, true, 0.6)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

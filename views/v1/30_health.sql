@@ -229,6 +229,7 @@ all_factors AS (
   UNION ALL BY NAME FROM v1.usage_factors
   UNION ALL BY NAME FROM v1.prediction_factors
   UNION ALL BY NAME FROM v1.beads_factors
+  UNION ALL BY NAME FROM v1.sessions_factors
 )
 SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS value, t.unit, t.warn, t.crit,
   coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse)) AS severity,

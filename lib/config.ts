@@ -148,6 +148,10 @@ export const configSchema = z.strictObject({
     control_persist_seconds: z.number().int().min(0).default(300),
   }).prefault({}),
   collectors: collectorsSchema,
+  snapshots: z.strictObject({
+    /** How often `vc snapshot --due` (run by cron) takes one. */
+    every_seconds: seconds.default(3600),
+  }).prefault({}),
   alerts: z.strictObject({
     /** How often `vc alerts evaluate --due` (run by cron after every collect pass) evaluates. */
     evaluate_every_seconds: seconds.default(300),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
-import { alertDeliveriesFile, alertsFile, rawDir, repoRoot } from './paths.ts';
+import { alertDeliveriesFile, alertsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
 import { activePricingFile } from './pricing.ts';
@@ -161,8 +161,8 @@ interface SessionValues {
   intervals: Readonly<Record<string, number>>;
   pricing: PricingInForce;
   tolerant: boolean;
-  /** The alert transitions and their deliveries (state/), or the empty file where there are none yet. */
-  alerts: { transitions: string; deliveries: string };
+  /** vc's own state files the views read (state/), by variable; the empty file where one is not there yet. */
+  stateFiles: Record<StateVariable, string>;
 }
 
 const MACHINES_TYPE = 'STRUCT(machine_id VARCHAR, ssh VARCHAR, tags VARCHAR[], collectable BOOLEAN, collectors STRUCT(source VARCHAR, interval_s INTEGER)[])[]';
@@ -191,13 +191,19 @@ function variableStatements(v: SessionValues): string[] {
   settings.push(`SET VARIABLE vc_pricing_file = ${sqlString(v.pricing.file)}`);
   settings.push(`SET VARIABLE vc_pricing_bundled = ${v.pricing.bundled}`);
   const intervals = Object.entries(v.intervals);
-  settings.push(`SET VARIABLE vc_alerts_file = ${sqlString(v.alerts.transitions)}`);
-  settings.push(`SET VARIABLE vc_alert_deliveries_file = ${sqlString(v.alerts.deliveries)}`);
+  for (const [name, file] of Object.entries(v.stateFiles)) settings.push(`SET VARIABLE ${name} = ${sqlString(file)}`);
   settings.push(`SET VARIABLE vc_intervals = MAP {${intervals.map(([k, n]) => `${sqlString(k)}: ${Math.round(n)}`).join(', ')}}::MAP(VARCHAR, INTEGER)`);
   return settings;
 }
 
-const existingOr = (file: string) => (fs.existsSync(file) ? file : EMPTY_FILE);
+const STATE_FILES = { vc_alerts_file: alertsFile, vc_alert_deliveries_file: alertDeliveriesFile, vc_snapshots_file: snapshotsFile } as const;
+type StateVariable = keyof typeof STATE_FILES;
+
+/** The state files of `dataDir` that exist, else the empty file (null: all empty). */
+function stateFiles(dataDir: string | null): Record<StateVariable, string> {
+  const existingOr = (file: string) => (fs.existsSync(file) ? file : EMPTY_FILE);
+  return Object.fromEntries(Object.entries(STATE_FILES).map(([k, f]) => [k, dataDir === null ? EMPTY_FILE : existingOr(f(dataDir))])) as Record<StateVariable, string>;
+}
 
 /** The store's files for a session: all history per source, and the recent window cut out of it. */
 function storeFiles(opts: SessionOptions, now: Date, tempDir: string): SessionValues['files'] {
@@ -228,7 +234,7 @@ const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOU
  */
 async function openDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
   const empty = variableStatements({
-    now: new Date(0), files: {}, machines: [], intervals: {}, pricing, tolerant: false, alerts: { transitions: EMPTY_FILE, deliveries: EMPTY_FILE },
+    now: new Date(0), files: {}, machines: [], intervals: {}, pricing, tolerant: false, stateFiles: stateFiles(null),
   });
   const file = await definitionsFile(pricing, empty);
   if (file) {
@@ -260,7 +266,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     if (pricing.problem) warnings.push(pricing.problem);
     const values: SessionValues = {
       now, files: storeFiles(opts, now, temp.dir), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
-      alerts: { transitions: existingOr(alertsFile(opts.dataDir)), deliveries: existingOr(alertDeliveriesFile(opts.dataDir)) },
+      stateFiles: stateFiles(opts.dataDir),
     };
     instance = await openDefinitions(pricing, temp.dir);
     conn = await instance.connect();
@@ -289,7 +295,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     await conn.run([
       `SET allowed_directories = ${sqlList(allowed.map((d) => d + path.sep))}`,
       // The alert state, file by file: the rest of state/ (cursors) is no business of a query.
-      `SET allowed_paths = ${sqlList([values.alerts.transitions, values.alerts.deliveries])}`,
+      `SET allowed_paths = ${sqlList(Object.values(values.stateFiles))}`,
       `SET enable_external_access = false`,
       `SET autoinstall_known_extensions = false`,
       `SET autoload_known_extensions = false`,

@@ -42,6 +42,9 @@ export const stateDir = (dataDir: string) => path.join(dataDir, 'state');
 /** Every alert transition (open, update, resolve, reopen, ack), appended: the alerts' whole state. */
 export const alertsFile = (dataDir: string) => path.join(dataDir, 'state', 'alerts.jsonl');
 
+/** Fleet snapshots (vc snapshot): one line per machine per snapshot, appended. */
+export const snapshotsFile = (dataDir: string) => path.join(dataDir, 'state', 'snapshots.jsonl');
+
 /** Every webhook delivery attempt of an alert transition, appended. */
 export const alertDeliveriesFile = (dataDir: string) => path.join(dataDir, 'state', 'alert-deliveries.jsonl');
 

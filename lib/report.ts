@@ -46,6 +46,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   repos: () => import('../reports/repos.ts'),
   agents: () => import('../reports/agents.ts'),
   usage: () => import('../reports/usage.ts'),
+  diff: () => import('../reports/diff.ts'),
   beads: () => import('../reports/beads.ts'),
   sessions: () => import('../reports/sessions.ts'),
 };

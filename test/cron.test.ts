@@ -129,7 +129,8 @@ describe('crontab block (pure)', () => {
     const entry = lines.filter((l) => l.startsWith('* * * * * '));
     assert.deepEqual(entry, [
       `* * * * * VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} collect --due >> ${cronWord(spec.logFile)} 2>&1; `
-      + `VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} alerts evaluate --due >> ${cronWord(spec.logFile)} 2>&1`,
+      + `VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} alerts evaluate --due >> ${cronWord(spec.logFile)} 2>&1; `
+      + `VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} snapshot --due >> ${cronWord(spec.logFile)} 2>&1`,
     ]);
     assert.equal(cronToShell(entry[0]!).stdin, null);
   });
@@ -270,11 +271,12 @@ describe('crontab (real crontab(1))', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout + r.stderr, '', 'all output goes to the log');
     }
-    // Each minute: the collect pass, then the alerts evaluation, both with the environment.
+    // Each minute: the collect pass, then the alerts evaluation and the snapshot, each with the environment.
     const env = [`VC_NODE=${path.join(base, 'node')}`, `VC_CONFIG=${path.join(base, 'vc.toml')}`, `VC_DATA_DIR=${dataDir}`, 'to stderr'];
     const once = [
       'arg=collect', 'arg=--due', ...env,
-      'arg=alerts', 'arg=evaluate', 'arg=--due', ...env, '',
+      'arg=alerts', 'arg=evaluate', 'arg=--due', ...env,
+      'arg=snapshot', 'arg=--due', ...env, '',
     ].join('\n');
     assert.equal(fs.readFileSync(path.join(dataDir, 'logs', 'cron.log'), 'utf8'), once + once);
   });
@@ -337,6 +339,7 @@ describe('systemd user units', () => {
       `Environment="VC_CONFIG=${path.join(tmp, 'vc.toml')}"`,
       `ExecStart="${path.join(repoRoot, 'bin', 'vc')}" collect --due`,
       `ExecStopPost="${path.join(repoRoot, 'bin', 'vc')}" alerts evaluate --due`,
+      `ExecStopPost="${path.join(repoRoot, 'bin', 'vc')}" snapshot --due`,
       `StandardOutput=append:${path.join(tmp, 'data 50%%', 'logs', 'cron.log')}`,
       'StandardError=inherit',
     ]) assert.ok(lines.includes(line), `service lacks ${line}:\n${units.service}`);

@@ -24,6 +24,8 @@ const main = defineCommand({
     alerts: lazy(() => import('./alerts.ts')),
     'robot-docs': lazy(() => import('./robot-docs.ts')),
     watch: lazy(() => import('./watch.ts')),
+    snapshot: lazy(() => import('./snapshot.ts')),
+    diff: lazy(() => import('./diff.ts')),
   },
 });
 

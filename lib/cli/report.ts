@@ -23,34 +23,38 @@ export default defineCommand({
   },
   async run(ctx) {
     checkArgs(ctx, 1);
-    const name = String(ctx.args.name);
-    const load = REPORTS[name];
-    if (!load) throw new UsageError(`unknown report "${name}"; reports: ${Object.keys(REPORTS).join(', ')}`);
-    const format = outputFormat(ctx.args);
-    // Options are checked before anything is collected or opened.
-    const { default: report } = await load();
-    const options = reportOptions(report, ctx.args);
-    const asOf = parseAsOf(ctx.args['as-of']);
-    const loaded = loadCliConfig(ctx.args);
-    const warnings: string[] = [];
-    if (!asOf && storeIsEmpty(loaded.dataDir)) {
-      await log.info(`no data in ${loaded.dataDir} yet: collecting this machine first (vc collect)`);
-      // Imported here: the collection code (zx and the runner) costs a report nothing otherwise.
-      const { collectLocal } = await import('./collect.ts');
-      const outcomes = await collectLocal(loaded);
-      warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => succeeded(o.status)).length} of ${outcomes.length} collectors ok)`);
-    }
-    const session = await open(loaded, { now: asOf, recent: report.recent });
-    try {
-      const data = await runReportQueries(name, session, options);
-      const rctx = await reportContext(session, asOf ?? new Date(), warnings);
-      if (format === 'json') printJson(envelope(name, data, rctx.staleness, rctx.warnings));
-      else print(report.render(data, { ...rctx, options }));
-    } finally {
-      session.close();
-    }
+    await runReport(String(ctx.args.name), ctx.args);
   },
 });
+
+/** Runs report `name` with the command line's arguments (vc report, vc diff). */
+export async function runReport(name: string, args: Record<string, unknown>): Promise<void> {
+  const load = REPORTS[name];
+  if (!load) throw new UsageError(`unknown report "${name}"; reports: ${Object.keys(REPORTS).join(', ')}`);
+  const format = outputFormat(args);
+  // Options are checked before anything is collected or opened.
+  const { default: report } = await load();
+  const options = reportOptions(report, args);
+  const asOf = parseAsOf(args['as-of']);
+  const loaded = loadCliConfig(args);
+  const warnings: string[] = [];
+  if (!asOf && storeIsEmpty(loaded.dataDir)) {
+    await log.info(`no data in ${loaded.dataDir} yet: collecting this machine first (vc collect)`);
+    // Imported here: the collection code (zx and the runner) costs a report nothing otherwise.
+    const { collectLocal } = await import('./collect.ts');
+    const outcomes = await collectLocal(loaded);
+    warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => succeeded(o.status)).length} of ${outcomes.length} collectors ok)`);
+  }
+  const session = await open(loaded, { now: asOf, recent: report.recent });
+  try {
+    const data = await runReportQueries(name, session, options);
+    const rctx = await reportContext(session, asOf ?? new Date(), warnings);
+    if (format === 'json') printJson(envelope(name, data, rctx.staleness, rctx.warnings));
+    else print(report.render(data, { ...rctx, options }));
+  } finally {
+    session.close();
+  }
+}
 
 /** A day (YYYY-MM-DD: its start, or with `endOfDay` the start of the next) or an ISO time. */
 function parseTime(flag: string, value: string, endOfDay: boolean): Date {

@@ -1,0 +1,39 @@
+// vc snapshot: a compact picture of the fleet now (views/v1/80_snapshots.sql says what is in it),
+// appended to state/snapshots.jsonl, one line per machine. vc diff compares two of them, so the
+// question "what changed since yesterday?" is answered even after raw data has been retired.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LoadedConfig } from './config.ts';
+import type { Session } from './duck.ts';
+import { snapshotsFile, stateDir } from './paths.ts';
+import { appendToFile } from './store.ts';
+
+type Open = (loaded: LoadedConfig, opts?: { now?: Date; recent?: readonly string[] }) => Promise<Session>;
+
+const takenMarker = (dataDir: string) => path.join(stateDir(dataDir), 'snapshot-taken');
+
+/** Whether a snapshot is due: the last one is [snapshots] every_seconds old (less a minute of slack for cron). */
+export function snapshotDue(loaded: LoadedConfig, now = new Date()): boolean {
+  try {
+    return now.getTime() - fs.statSync(takenMarker(loaded.dataDir)).mtimeMs >= (loaded.config.snapshots.every_seconds - 60) * 1000;
+  } catch {
+    return true;
+  }
+}
+
+/** Takes a snapshot now and appends it; returns its lines. */
+export async function takeSnapshot(loaded: LoadedConfig, open: Open, now = new Date()): Promise<Array<Record<string, unknown>>> {
+  const session = await open(loaded, { now });
+  let rows;
+  try {
+    await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
+    rows = await session.query('SELECT * FROM v1.snapshot_now ORDER BY machine_id');
+  } finally {
+    session.close();
+  }
+  const ts = now.toISOString();
+  const lines = rows.map((r) => ({ ts, ...r }));
+  await appendToFile(snapshotsFile(loaded.dataDir), lines.map((l) => JSON.stringify(l)));
+  fs.writeFileSync(takenMarker(loaded.dataDir), `${ts}\n`);
+  return lines;
+}

@@ -1,5 +1,5 @@
-// `vc cron`: schedules `vc collect --due` every minute, either as a marked block in the user's
-// crontab or as a systemd user timer, rendered from the templates in cron/. The renderers and the
+// `vc cron`: schedules `vc cron run` every minute (the collectors that are due, then the alert
+// rules and a snapshot when due), either as a marked block in the user's crontab or as a systemd user timer, rendered from the templates in cron/. The renderers and the
 // crontab text edits are pure; the functions that touch the crontab, unit files and systemctl first
 // build a plan and change nothing unless asked to apply it.
 import fs from 'node:fs';

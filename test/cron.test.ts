@@ -128,9 +128,7 @@ describe('crontab block (pure)', () => {
     assert.equal(lines.at(-1), '');
     const entry = lines.filter((l) => l.startsWith('* * * * * '));
     assert.deepEqual(entry, [
-      `* * * * * VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} collect --due >> ${cronWord(spec.logFile)} 2>&1; `
-      + `VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} alerts evaluate --due >> ${cronWord(spec.logFile)} 2>&1; `
-      + `VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} snapshot --due >> ${cronWord(spec.logFile)} 2>&1`,
+      `* * * * * VC_NODE=${cronWord(`/n/${NASTY}`)} VC_CONFIG='/c.toml' ${cronWord(spec.vcPath)} cron run >> ${cronWord(spec.logFile)} 2>&1`,
     ]);
     assert.equal(cronToShell(entry[0]!).stdin, null);
   });
@@ -271,12 +269,10 @@ describe('crontab (real crontab(1))', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout + r.stderr, '', 'all output goes to the log');
     }
-    // Each minute: the collect pass, then the alerts evaluation and the snapshot, each with the environment.
-    const env = [`VC_NODE=${path.join(base, 'node')}`, `VC_CONFIG=${path.join(base, 'vc.toml')}`, `VC_DATA_DIR=${dataDir}`, 'to stderr'];
     const once = [
-      'arg=collect', 'arg=--due', ...env,
-      'arg=alerts', 'arg=evaluate', 'arg=--due', ...env,
-      'arg=snapshot', 'arg=--due', ...env, '',
+      'arg=cron', 'arg=run',
+      `VC_NODE=${path.join(base, 'node')}`, `VC_CONFIG=${path.join(base, 'vc.toml')}`, `VC_DATA_DIR=${dataDir}`,
+      'to stderr', '',
     ].join('\n');
     assert.equal(fs.readFileSync(path.join(dataDir, 'logs', 'cron.log'), 'utf8'), once + once);
   });
@@ -337,9 +333,7 @@ describe('systemd user units', () => {
       'Type=oneshot',
       'Environment="VC_NODE=/usr/bin/node"',
       `Environment="VC_CONFIG=${path.join(tmp, 'vc.toml')}"`,
-      `ExecStart="${path.join(repoRoot, 'bin', 'vc')}" collect --due`,
-      `ExecStopPost="${path.join(repoRoot, 'bin', 'vc')}" alerts evaluate --due`,
-      `ExecStopPost="${path.join(repoRoot, 'bin', 'vc')}" snapshot --due`,
+      `ExecStart="${path.join(repoRoot, 'bin', 'vc')}" cron run`,
       `StandardOutput=append:${path.join(tmp, 'data 50%%', 'logs', 'cron.log')}`,
       'StandardError=inherit',
     ]) assert.ok(lines.includes(line), `service lacks ${line}:\n${units.service}`);

@@ -4,7 +4,7 @@
 // vc alerts evaluate [--due] [--json]: apply the rules to the data now, append the transitions, deliver them
 import { defineCommand } from 'citty';
 import type { Row } from '../duck.ts';
-import { ackAlert, ALERT_RULES_SQL, ALERT_STATES, ALERTS_LIST_SQL, evaluateAlerts, evaluationDue } from '../alerts.ts';
+import { ackAlert, ALERT_RULES_SQL, ALERT_STATES, ALERTS_LIST_SQL, evaluateAlerts, evaluationDue, type EvaluateResult } from '../alerts.ts';
 import { UsageError } from '../errors.ts';
 import { MACHINE_ID } from '../config.ts';
 import { reportContext, mdFooter, mdHeader } from '../report.ts';
@@ -118,12 +118,17 @@ const evaluate = defineCommand({
       printJson(r);
       return;
     }
-    const counts = ['open', 'reopen', 'update', 'resolve'].map((k) => `${r.transitions.filter((t) => t.transition === k).length} ${k}`);
-    const d = r.deliveries;
-    print(`alerts: ${counts.join(', ')}${d.attempted || d.left ? `; webhook: ${d.delivered} delivered, ${d.failed} failed, ${d.left} left for later` : ''}`);
-    for (const t of r.transitions.filter((x) => x.transition !== 'update')) print(`  ${t.transition} ${t.alert_id} ${t.title ?? t.rule_id}`);
+    print(evaluationSummary(r));
   },
 });
+
+/** What an evaluation did, in a few lines. */
+export function evaluationSummary(r: EvaluateResult): string {
+  const counts = ['open', 'reopen', 'update', 'resolve'].map((k) => `${r.transitions.filter((t) => t.transition === k).length} ${k}`);
+  const d = r.deliveries;
+  return [`alerts: ${counts.join(', ')}${d.attempted || d.left ? `; webhook: ${d.delivered} delivered, ${d.failed} failed, ${d.left} left for later` : ''}`,
+    ...r.transitions.filter((x) => x.transition !== 'update').map((t) => `  ${t.transition} ${t.alert_id} ${t.title ?? t.rule_id}`)].join('\n');
+}
 
 export default defineCommand({
   meta: { name: 'alerts', description: 'Alerts: list, ack, rules, evaluate' },

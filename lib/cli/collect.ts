@@ -2,7 +2,7 @@
 import { defineCommand } from 'citty';
 import { COLLECTOR_NAMES, isCollectorName, type CollectorName } from '../catalog.ts';
 import type { RunOutcome } from '../collector.ts';
-import { findMachine, type LoadedConfig } from '../config.ts';
+import { findMachine, type LoadedConfig, type Machine } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { succeeded } from '../status.ts';
 import { collect } from '../runner.ts';
@@ -35,22 +35,27 @@ export default defineCommand({
       if (!isCollectorName(n)) throw new UsageError(`unknown collector "${n}"; collectors: ${COLLECTOR_NAMES.join(', ')}`);
     }
     const sources = names.length ? (names as CollectorName[]) : COLLECTOR_NAMES;
-    const { outcomes, recovered } = await collect({
-      config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir,
-      plan: { machines, sources }, due: Boolean(ctx.args.due),
-    });
-    const warnings = recovered ? [`recorded ${recovered} run${recovered === 1 ? '' : 's'} of an earlier pass whose vc process ended before recording ${recovered === 1 ? 'it' : 'them'} (status killed)`] : [];
-    if (!ctx.args.json) for (const w of warnings) await log.warn(w);
-    if (ctx.args.json) {
-      printJson(envelope('collect', { data_dir: loaded.dataDir, runs: outcomes }, {}, warnings));
-    } else if (outcomes.length) {
-      print(await terminalTable(outcomes.map((o) => ({
-        machine: o.machine_id, source: o.source, status: o.status, rows: o.rows, read: humanBytes(o.bytes),
-        ms: o.duration_ms, error: o.error ?? (o.warnings.length ? `warning: ${o.warnings[0]}` : ''),
-      })), ['machine', 'source', 'status', 'rows', 'read', 'ms', 'error']));
-    } else {
-      print(ctx.args.due ? 'nothing due' : 'no collector enabled');
-    }
-    if (outcomes.some((o) => !succeeded(o.status))) process.exitCode = 1;
+    await collectPass(loaded, { machines, sources, due: Boolean(ctx.args.due), json: Boolean(ctx.args.json) });
   },
 });
+
+/** One collection pass and its table (or JSON envelope); exit status 1 if a collector failed. */
+export async function collectPass(loaded: LoadedConfig, opts: { machines: Machine[]; sources: CollectorName[]; due: boolean; json: boolean }): Promise<void> {
+  const { outcomes, recovered } = await collect({
+    config: loaded.config, configPath: loaded.path, dataDir: loaded.dataDir,
+    plan: { machines: opts.machines, sources: opts.sources }, due: opts.due,
+  });
+  const warnings = recovered ? [`recorded ${recovered} run${recovered === 1 ? '' : 's'} of an earlier pass whose vc process ended before recording ${recovered === 1 ? 'it' : 'them'} (status killed)`] : [];
+  if (!opts.json) for (const w of warnings) await log.warn(w);
+  if (opts.json) {
+    printJson(envelope('collect', { data_dir: loaded.dataDir, runs: outcomes }, {}, warnings));
+  } else if (outcomes.length) {
+    print(await terminalTable(outcomes.map((o) => ({
+      machine: o.machine_id, source: o.source, status: o.status, rows: o.rows, read: humanBytes(o.bytes),
+      ms: o.duration_ms, error: o.error ?? (o.warnings.length ? `warning: ${o.warnings[0]}` : ''),
+    })), ['machine', 'source', 'status', 'rows', 'read', 'ms', 'error']));
+  } else {
+    print(opts.due ? 'nothing due' : 'no collector enabled');
+  }
+  if (outcomes.some((o) => !succeeded(o.status))) process.exitCode = 1;
+}

@@ -1,8 +1,11 @@
-// vc cron print|install|uninstall [--systemd] [--yes] [--json]
+// vc cron print|install|uninstall [--systemd] [--yes] [--json]; vc cron run (what the schedule runs)
 import { defineCommand } from 'citty';
 import { installCrontab, installSystemd, printSchedule, scheduleSpec, uninstallCrontab, uninstallSystemd, type CronResult } from '../cron.ts';
 import { envelope } from '../render.ts';
-import { checkArgs, configArg, loadCliConfig, print, printJson } from './common.ts';
+import { checkArgs, configArg, loadCliConfig, open, print, printJson } from './common.ts';
+import { COLLECTOR_NAMES } from '../catalog.ts';
+import { errorMessage } from '../errors.ts';
+import { log } from '../log.ts';
 
 const systemdArg = { systemd: { type: 'boolean', description: 'a systemd user timer + service instead of a crontab block' } } as const;
 const applyArgs = {
@@ -28,7 +31,7 @@ const printCmd = defineCommand({
 });
 
 const installCmd = defineCommand({
-  meta: { name: 'install', description: 'Schedule `vc collect --due` every minute (shows the change; --yes applies it)' },
+  meta: { name: 'install', description: 'Schedule `vc cron run` every minute (shows the change; --yes applies it)' },
   args: applyArgs,
   async run(ctx) {
     checkArgs(ctx);
@@ -48,7 +51,39 @@ const uninstallCmd = defineCommand({
   },
 });
 
+const runCmd = defineCommand({
+  meta: { name: 'run', description: 'What the schedule runs every minute: the collectors that are due, then the alert rules and a fleet snapshot when those are due' },
+  args: { ...configArg },
+  async run(ctx) {
+    checkArgs(ctx);
+    const loaded = loadCliConfig(ctx.args);
+    const { collectPass } = await import('./collect.ts');
+    await collectPass(loaded, { machines: loaded.config.machines, sources: [...COLLECTOR_NAMES], due: true, json: false });
+    // Each step runs whatever the one before did: a failed collector must not stop the alerts.
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['alerts', async () => {
+        const { evaluateAlerts, evaluationDue } = await import('../alerts.ts');
+        if (!evaluationDue(loaded)) return;
+        const { evaluationSummary } = await import('./alerts.ts');
+        print(evaluationSummary(await evaluateAlerts(loaded, open)));
+      }],
+      ['snapshot', async () => {
+        const { snapshotDue, takeSnapshot } = await import('../snapshot.ts');
+        if (snapshotDue(loaded)) print(`snapshot of ${(await takeSnapshot(loaded, open)).length} machines`);
+      }],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        await log.error(`${what}: ${errorMessage(err)}`);
+        process.exitCode = 1;
+      }
+    }
+  },
+});
+
 export default defineCommand({
   meta: { name: 'cron', description: 'Schedule collection: a crontab block or a systemd user timer' },
-  subCommands: { print: printCmd, install: installCmd, uninstall: uninstallCmd },
+  subCommands: { print: printCmd, install: installCmd, uninstall: uninstallCmd, run: runCmd },
 });

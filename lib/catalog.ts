@@ -16,6 +16,9 @@ export const COLLECTORS = {
   'codex-logs': { description: 'Codex CLI session logs, read incrementally: cumulative token counts, models, server-side rate limits', intervalSeconds: 300, timeoutSeconds: 120 },
   'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
   caut: { description: 'caut usage --json: per provider account, usage windows (used %, resets), login, status page, caut errors', intervalSeconds: 300, timeoutSeconds: 90 },
+  sysmoni: { description: 'sysmoni --json-stream (second sample): CPU % over an interval, per core, load, memory, swap, disk and network rates, GPUs, temperatures, battery, top processes', intervalSeconds: 120, timeoutSeconds: 30 },
+  afsc: { description: 'automated_flywheel_setup_checker status: its latest run of installer checks, per installer status and classified error', intervalSeconds: 1800, timeoutSeconds: 60 },
+  'cloud-bench': { description: "cloud_benchmarker's SQLite store, read incrementally: per benchmarked host and run, sysbench subscores and the overall score", intervalSeconds: 3600, timeoutSeconds: 60 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

@@ -12,4 +12,7 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   'codex-logs': async () => (await import('./sources/codex-logs.ts')).codexLogsCollector,
   'gemini-logs': async () => (await import('./sources/gemini-logs.ts')).geminiLogsCollector,
   caut: async () => (await import('./sources/caut.ts')).cautCollector,
+  sysmoni: async () => (await import('./sources/sysmoni.ts')).sysmoniCollector,
+  afsc: async () => (await import('./sources/afsc.ts')).afscCollector,
+  'cloud-bench': async () => (await import('./sources/cloud-bench.ts')).cloudBenchCollector,
 };

@@ -19,6 +19,9 @@ SELECT * FROM (VALUES
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
   ('usage_limit',        'Share of an agent''s usage window used, as its server reports it', '%', 80.0, 95.0, true, 0.9),
   ('usage_burn',         'Tokens in the last hour, as a multiple of the usual hour (from 1M tokens/h)', 'x', 3.0, 6.0, true, 0.5),
-  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5)
+  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5),
+  ('setup_failures',     'Installers failing their check in afsc''s latest run',   'installers', 1.0, 5.0, true, 0.5),
+  ('setup_stale',        'Hours since afsc''s latest run of installer checks ended', 'h',     72.0, 336.0, true, 0.3),
+  ('bench_drift',        'Points the latest overall benchmark score fell under the median of the host''s earlier runs (30 days)', 'points', 15.0, 30.0, true, 0.4)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

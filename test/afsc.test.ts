@@ -31,6 +31,7 @@ describe('automated_flywheel_setup_checker --format jsonl status, parsed', () =>
   test('the doc\'s run: a run row from the summary, a result per installer keyed by run and installer', () => {
     const { items, data, warnings } = parse('default');
     assert.deepEqual(warnings, []);
+    assert.ok(items.every((i) => i.raw === undefined), 'the documented shape: nothing kept twice');
     assert.deepEqual(items.map((i) => i.key), ['5f0c2a8e-3b7d-4c1e-9a61-0d2f7b4e8c19', '5f0c2a8e-3b7d-4c1e-9a61-0d2f7b4e8c19:bun', '5f0c2a8e-3b7d-4c1e-9a61-0d2f7b4e8c19:uv']);
     assert.deepEqual(data[0], withNulls(afscSchema, {
       type: 'run', afsc_run_id: '5f0c2a8e-3b7d-4c1e-9a61-0d2f7b4e8c19', exit_code: 0, no_runs: false, total: 2, passed: 1, failed: 1, skipped: 0,
@@ -66,6 +67,8 @@ describe('automated_flywheel_setup_checker --format jsonl status, parsed', () =>
     const { items, data } = parse('variant');
     assert.deepEqual(data[0], withNulls(afscSchema, { type: 'run', exit_code: 0, no_runs: false }));
     assert.deepEqual(items.slice(1).map((i) => i.key), ['no-run-id:bun', 'no-run-id:nvm']);
+    assert.equal((items[1]!.raw as Record<string, unknown>).container, 'afsc-base:latest', 'a key vc does not read: the line is kept');
+    assert.equal(items[2]!.raw, undefined, 'known keys only: no raw');
     assert.deepEqual([data[2]!.installer, data[2]!.status, data[2]!.installer_exit_code, data[2]!.error_category, data[2]!.retry_count, data[2]!.finished_at],
       ['nvm', 'failed', 126, 'permission', 1, '2026-04-10T12:00:05.123Z']);
   });

@@ -7,7 +7,8 @@
 // anything else. `status` only reads afsc's newest results file: it runs nothing.
 //
 // Stored (kind snapshot), one item each: a `run` (the summary, or `no_runs`, or the error afsc
-// exited with) and a `result` per installer, keyed by run id and installer.
+// exited with) and a `result` per installer, keyed by run id and installer. afsc is young and has
+// no schema version: a line with keys vc does not read is kept whole as `raw`.
 import { z } from 'zod';
 import type { CollectorDef, Item } from '../collector.ts';
 import { excerpt, isoTime, jsonObjects, runTool, validate, type StepResult } from './toolrun.ts';
@@ -83,11 +84,19 @@ const BLANK: Omit<AfscItem, 'type'> = {
   confidence: null, stderr_excerpt: null, retry_count: null, sha256_verified: null,
 };
 
+const RESULT_KEYS = new Set(['timestamp', 'installer_name', 'status', 'duration_ms', 'exit_code', 'error_classification', 'stderr_excerpt', 'retry_count', 'sha256_verified']);
+const SUMMARY_KEYS = new Set(['run_id', 'total', 'passed', 'failed', 'skipped', 'duration_total_ms', 'timestamp_start', 'timestamp_end']);
+const CLASSIFICATION_KEYS = new Set(['category', 'severity', 'retryable', 'confidence']);
+/** The line itself, where it has keys vc does not read (a newer afsc): kept as raw, so nothing is lost. */
+const rawIfNew = (line: Record<string, unknown>, known: Set<string>, nested?: Record<string, unknown> | null) =>
+  Object.keys(line).some((k) => !known.has(k)) || (nested && Object.keys(nested).some((k) => !CLASSIFICATION_KEYS.has(k))) ? { raw: line } : {};
+
 const whole = (v: number | undefined): number | null => (v !== undefined && Number.isSafeInteger(v) && v >= 0 ? v : null);
 
 function resultItem(r: z.infer<typeof resultLine>, runId: string | null): Item {
   const c = r.error_classification;
   return {
+    ...rawIfNew(r, RESULT_KEYS, c),
     key: `${runId ?? 'no-run-id'}:${r.installer_name}`,
     data: {
       ...BLANK, type: 'result', afsc_run_id: runId, installer: r.installer_name.slice(0, 200), status: r.status.toLowerCase().slice(0, 40),
@@ -131,6 +140,7 @@ export function afscItems(step: StepResult, what = 'automated_flywheel_setup_che
   const runId = s ? s.run_id.slice(0, 80) : null;
   const items: Item[] = [{
     ...(runId ? { key: runId } : {}),
+    ...(s ? rawIfNew(s, SUMMARY_KEYS) : {}),
     data: {
       ...BLANK, type: 'run', afsc_run_id: runId, exit_code: 0, no_runs: false,
       total: whole(s?.total), passed: whole(s?.passed), failed: whole(s?.failed), skipped: whole(s?.skipped),

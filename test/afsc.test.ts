@@ -85,6 +85,8 @@ describe('automated_flywheel_setup_checker --format jsonl status, parsed', () =>
     const r = jsonObjects('{\n  "errors": [],\n  "valid": true,\n  "warnings": ["a } in a string"]\n}\n{"name":"x","status":200}\nnot json\n[1,2]\n{"cut":');
     assert.deepEqual(r.objects, [{ errors: [], valid: true, warnings: ['a } in a string'] }, { name: 'x', status: 200 }]);
     assert.equal(r.skipped, 3);
+    // A line that only looks like the start of an object costs that line, not what follows.
+    assert.deepEqual(jsonObjects('{ not json [\n{"a":1}\n{"b":"}"}\n').objects, [{ a: 1 }, { b: '}' }]);
   });
 });
 

@@ -129,7 +129,7 @@ export function isoTime(v: unknown): string | null {
  * The JSON objects in `text`, in order: one per line (JSONL) or pretty-printed over several lines,
  * or both mixed (some tools print a pretty document, then JSONL, or log lines among them). What is
  * not an object starting a line is skipped, and counted in `skipped` (lines of text, or an object
- * that does not parse). An object cut short at the end counts as skipped.
+ * that does not parse or never closes: only its first line is skipped, the next may start one).
  */
 export function jsonObjects(text: string): { objects: Array<Record<string, unknown>>; skipped: number } {
   const objects: Array<Record<string, unknown>> = [];
@@ -158,7 +158,12 @@ export function jsonObjects(text: string): { objects: Array<Record<string, unkno
       else if (c === '{' || c === '[') depth++;
       else if ((c === '}' || c === ']') && --depth === 0) { end = j; break; }
     }
-    if (end < 0) { skipped++; break; }
+    if (end < 0) {
+      // Never closed: a cut-off object, or a line that only starts like one.
+      skipped++;
+      i = lineEnd + 1;
+      continue;
+    }
     try {
       const v = JSON.parse(text.slice(start, end + 1));
       if (v && typeof v === 'object' && !Array.isArray(v)) objects.push(v as Record<string, unknown>);

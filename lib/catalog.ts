@@ -19,6 +19,9 @@ export const COLLECTORS = {
   beads: { description: 'beads issue trackers in the known repositories: br ready/list (ready, blocked, in progress) and bv triage, plan and insights', intervalSeconds: 600, timeoutSeconds: 240 },
   ntm: { description: 'ntm robot status and snapshot: tmux sessions, agents with their state, ntm health; its events.jsonl read incrementally (sessions created, agents spawned, prompts sent)', intervalSeconds: 300, timeoutSeconds: 90 },
   cass: { description: 'cass health, stats and timeline: search index health and freshness, conversations by agent and workspace, sessions started per hour', intervalSeconds: 900, timeoutSeconds: 300 },
+  sysmoni: { description: 'sysmoni --json-stream (second sample): CPU % over an interval, per core, load, memory, swap, disk and network rates, GPUs, temperatures, battery, top processes', intervalSeconds: 120, timeoutSeconds: 30 },
+  afsc: { description: 'automated_flywheel_setup_checker status: its latest run of installer checks, per installer status and classified error', intervalSeconds: 1800, timeoutSeconds: 60 },
+  'cloud-bench': { description: "cloud_benchmarker's SQLite store, read incrementally: per benchmarked host and run, sysbench subscores and the overall score", intervalSeconds: 3600, timeoutSeconds: 60 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

@@ -15,4 +15,7 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   beads: async () => (await import('./sources/beads.ts')).beadsCollector,
   ntm: async () => (await import('./sources/ntm.ts')).ntmCollector,
   cass: async () => (await import('./sources/cass.ts')).cassCollector,
+  sysmoni: async () => (await import('./sources/sysmoni.ts')).sysmoniCollector,
+  afsc: async () => (await import('./sources/afsc.ts')).afscCollector,
+  'cloud-bench': async () => (await import('./sources/cloud-bench.ts')).cloudBenchCollector,
 };

@@ -102,6 +102,26 @@ const collectorsSchema = z.strictObject({
     /** Days of sessions cass timeline is asked for (hour buckets; each run overlaps the last). */
     timeline_days: z.number().int().min(1).max(30).default(2),
   }).prefault({}),
+  sysmoni: z.strictObject({
+    ...collectorBase,
+    /** sysmoni's --interval: the second sample's rates cover this many seconds. */
+    sample_seconds: z.number().int().min(1).max(30).default(1),
+    /** How long the stream may take before it is stopped (two samples take two intervals). */
+    step_timeout_seconds: z.number().int().min(1).max(300).default(15),
+  }).prefault({}),
+  afsc: z.strictObject({
+    ...collectorBase,
+    step_timeout_seconds: z.number().int().min(1).max(300).default(30),
+  }).prefault({}),
+  'cloud-bench': z.strictObject({
+    ...collectorBase,
+    /** cloud_benchmarker.sqlite on the machines it runs on (uvicorn's working directory): unset, the run is absent. */
+    store: machinePath.optional(),
+    /** Days before the newest benchmark read again each run, for rows the ingest updated in place. */
+    window_days: z.number().int().min(0).max(30).default(1),
+    /** New rows read per run at most (a first run on a long history goes on in the next runs). */
+    max_rows: z.number().int().min(1).max(100_000).default(5000),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

@@ -304,3 +304,56 @@ export function isoFromEpochMs(v: unknown): string | null {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 253402300799999) return null;
   return new Date(v).toISOString();
 }
+
+/**
+ * The JSON objects in `text`, in order: one per line (JSONL) or pretty-printed over several lines,
+ * or both mixed (some tools print a pretty document, then JSONL, or log lines among them). What is
+ * not an object starting a line is skipped, and counted in `skipped` (lines of text, or an object
+ * that does not parse or never closes: only its first line is skipped, the next may start one).
+ */
+export function jsonObjects(text: string): { objects: Array<Record<string, unknown>>; skipped: number } {
+  const objects: Array<Record<string, unknown>> = [];
+  let skipped = 0;
+  let i = 0;
+  while (i < text.length) {
+    const eol = text.indexOf('\n', i);
+    const lineEnd = eol < 0 ? text.length : eol;
+    const line = text.slice(i, lineEnd).trim();
+    if (!line.startsWith('{')) {
+      if (line) skipped++;
+      i = lineEnd + 1;
+      continue;
+    }
+    // Find the object's end: braces counted outside strings.
+    const start = text.indexOf('{', i);
+    let depth = 0;
+    let inString = false;
+    let end = -1;
+    for (let j = start; j < text.length; j++) {
+      const c = text[j];
+      if (inString) {
+        if (c === '\\') j++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if ((c === '}' || c === ']') && --depth === 0) { end = j; break; }
+    }
+    if (end < 0) {
+      // Never closed: a cut-off object, or a line that only starts like one.
+      skipped++;
+      i = lineEnd + 1;
+      continue;
+    }
+    try {
+      const v = JSON.parse(text.slice(start, end + 1));
+      if (v && typeof v === 'object' && !Array.isArray(v)) objects.push(v as Record<string, unknown>);
+      else skipped++;
+      i = end + 1;
+    } catch {
+      // Not JSON after all: skip this line only, the next may start an object.
+      skipped++;
+      i = lineEnd + 1;
+    }
+  }
+  return { objects, skipped };
+}

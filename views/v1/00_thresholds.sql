@@ -30,6 +30,9 @@ SELECT * FROM (VALUES
   ('cass_unhealthy',     'cass health: 0 healthy (or only stale, see cass_index_stale), 1 degraded or not initialized, 2 unhealthy, stalled or failing', 'level', 1.0, 2.0, true, 0.5),
   ('ntm_agent_error',    'Agents ntm reports in the error state', 'agents', 1.0, 3.0, true, 0.8),
   ('ntm_agent_stuck',    'Minutes an agent ntm calls active, busy or compacting has shown no new output', 'min', 30.0, 120.0, true, 0.6),
-  ('ntm_session_health', 'ntm''s own health of a session: 0 healthy, 1 warning, 2 critical', 'level', 1.0, 2.0, true, 0.6)
+  ('ntm_session_health', 'ntm''s own health of a session: 0 healthy, 1 warning, 2 critical', 'level', 1.0, 2.0, true, 0.6),
+  ('setup_failures',     'Installers failing their check in afsc''s latest run',   'installers', 1.0, 5.0, true, 0.5),
+  ('setup_stale',        'Hours since afsc''s latest run of installer checks ended', 'h',     72.0, 336.0, true, 0.3),
+  ('bench_drift',        'Points the latest overall benchmark score fell under the median of the host''s earlier runs (30 days)', 'points', 15.0, 30.0, true, 0.4)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

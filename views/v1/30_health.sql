@@ -55,16 +55,17 @@ inodes AS (
 mem AS (
   SELECT machine_id, 'memory' AS factor_id, pct(mem_available_bytes, mem_total_bytes) AS value,
     format('{} available of {} ({}%)', format_bytes(mem_available_bytes), format_bytes(mem_total_bytes), pct(mem_available_bytes, mem_total_bytes)) AS summary,
-    to_json({mem_available_bytes: mem_available_bytes, mem_total_bytes: mem_total_bytes, sampled_at: collected_at}) AS evidence
-  FROM v1.latest_sys
+    to_json({mem_available_bytes: mem_available_bytes, mem_total_bytes: mem_total_bytes, sampled_at: collected_at,
+      figures_from: figures_from, mem_available_from: mem_available_from}) AS evidence
+  FROM v1.machine_sample WHERE mem_total_bytes IS NOT NULL
 ),
 swap AS (
   SELECT machine_id, 'swap' AS factor_id, pct(swap_total_bytes - swap_free_bytes, swap_total_bytes) AS value,
     CASE WHEN swap_total_bytes = 0 THEN 'ok' END AS severity_override,
     CASE WHEN swap_total_bytes = 0 THEN 'no swap configured'
       ELSE format('{} of {} swap in use ({}%)', format_bytes(swap_total_bytes - swap_free_bytes), format_bytes(swap_total_bytes), pct(swap_total_bytes - swap_free_bytes, swap_total_bytes)) END AS summary,
-    to_json({swap_total_bytes: swap_total_bytes, swap_free_bytes: swap_free_bytes, sampled_at: collected_at}) AS evidence
-  FROM v1.latest_sys
+    to_json({swap_total_bytes: swap_total_bytes, swap_free_bytes: swap_free_bytes, sampled_at: collected_at, figures_from: figures_from}) AS evidence
+  FROM v1.machine_sample WHERE swap_total_bytes IS NOT NULL
 ),
 swap_rising AS (
   -- Swap in use and rising: the growth of used swap over the last 30 minutes (against its lowest
@@ -84,7 +85,7 @@ swap_rising AS (
 load AS (
   -- Sustained load only: graded on the lowest load5 per core of the last 10 minutes, so a short
   -- spike is no problem. Without 8 minutes of samples yet, the kernel's own damped averages
-  -- stand in: the lower of load5 and load15.
+  -- stand in: the lower of load5 and load15. Samples of sys and sysmoni both count.
   SELECT l.machine_id, 'load' AS factor_id,
     round(CASE WHEN seconds_between(min(s.collected_at), any_value(l.collected_at)) >= 480 THEN min(s.load5 / s.cpu_count)
       ELSE least(any_value(l.load5), any_value(l.load15)) / any_value(l.cpu_count) END, 2) AS value,
@@ -94,9 +95,10 @@ load AS (
         THEN format('lowest per-core load5 in the last 10 min: {}', round(min(s.load5 / s.cpu_count), 2))
         ELSE format('less than 10 min of samples: graded on load15 {}', any_value(l.load15)) END) AS summary,
     to_json({load1: any_value(l.load1), load5: any_value(l.load5), load15: any_value(l.load15), cpu_count: any_value(l.cpu_count),
-      cpu_util: any_value(l.cpu_util), samples_10m: count(*), sampled_at: any_value(l.collected_at)}) AS evidence
-  FROM v1.latest_sys l
-  JOIN sys_recent s ON s.machine_id = l.machine_id AND s.collected_at > l.collected_at - INTERVAL 10 MINUTE AND s.collected_at <= l.collected_at
+      cpu_util: any_value(l.cpu_util), samples_10m: count(*), sampled_at: any_value(l.collected_at), figures_from: any_value(l.figures_from)}) AS evidence
+  FROM v1.machine_sample l
+  JOIN v1.load_samples s ON s.machine_id = l.machine_id AND s.collected_at > l.collected_at - INTERVAL 10 MINUTE AND s.collected_at <= l.collected_at
+  WHERE l.load5 IS NOT NULL
   GROUP BY l.machine_id
 ),
 oom AS (
@@ -114,13 +116,13 @@ inotify_w AS (
   SELECT machine_id, 'inotify_watches' AS factor_id, pct(inotify_watches_used, inotify_max_user_watches) AS value,
     format('{} inotify watches of max_user_watches {}', inotify_watches_used, inotify_max_user_watches) AS summary,
     to_json({inotify_watches_used: inotify_watches_used, inotify_max_user_watches: inotify_max_user_watches, sampled_at: collected_at}) AS evidence
-  FROM v1.latest_sys WHERE inotify_max_user_watches IS NOT NULL
+  FROM v1.machine_sample WHERE inotify_max_user_watches IS NOT NULL
 ),
 inotify_i AS (
   SELECT machine_id, 'inotify_instances' AS factor_id, pct(inotify_instances_used, inotify_max_user_instances) AS value,
     format('{} inotify instances of max_user_instances {}', inotify_instances_used, inotify_max_user_instances) AS summary,
     to_json({inotify_instances_used: inotify_instances_used, inotify_max_user_instances: inotify_max_user_instances, sampled_at: collected_at}) AS evidence
-  FROM v1.latest_sys WHERE inotify_max_user_instances IS NOT NULL
+  FROM v1.machine_sample WHERE inotify_max_user_instances IS NOT NULL
 ),
 runaway AS (
   -- Minutes a process (pid + start time) sat at >= 90% CPU over the last 2 hours of samples,
@@ -230,6 +232,8 @@ all_factors AS (
   UNION ALL BY NAME FROM v1.prediction_factors
   UNION ALL BY NAME FROM v1.beads_factors
   UNION ALL BY NAME FROM v1.sessions_factors
+  UNION ALL BY NAME FROM v1.setup_factors
+  UNION ALL BY NAME FROM v1.bench_factors
 )
 SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS value, t.unit, t.warn, t.crit,
   coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse)) AS severity,

@@ -8,10 +8,11 @@ SELECT m.machine_id, m.ssh, m.tags, m.configured, m.reachability, m.unreachable_
   fs.worst_mount, fs.worst_used_pct,
   r.repos, r.dirty_repos,
   a.agents, a.idle_agents,
-  t.tmux_sessions
+  t.tmux_sessions,
+  s.figures_from, s.net_rx_mbps, s.net_tx_mbps, s.disk_read_mibs, s.disk_write_mibs, s.gpu_util_max_pct, s.temp_max_c
 FROM v1.machines m
 LEFT JOIN v1.machine_health h USING (machine_id)
-LEFT JOIN v1.latest_sys s USING (machine_id)
+LEFT JOIN v1.machine_sample s USING (machine_id)
 LEFT JOIN (SELECT machine_id, arg_max(mount, used_pct) AS worst_mount, max(used_pct) AS worst_used_pct
            FROM v1.machine_filesystems GROUP BY machine_id) fs USING (machine_id)
 LEFT JOIN (SELECT machine_id, count(*) AS repos, count(*) FILTER (WHERE dirty) AS dirty_repos
@@ -19,7 +20,7 @@ LEFT JOIN (SELECT machine_id, count(*) AS repos, count(*) FILTER (WHERE dirty) A
 LEFT JOIN (SELECT machine_id, count(*) AS agents, count(*) FILTER (WHERE status = 'idle') AS idle_agents
            FROM v1.agent_processes GROUP BY machine_id) a USING (machine_id)
 LEFT JOIN (SELECT machine_id, count(*) AS tmux_sessions FROM v1.agent_sessions GROUP BY machine_id) t USING (machine_id);
-COMMENT ON VIEW v1.machine_overview IS 'One row per machine: health, newest load/cpu/memory/swap/uptime, fullest filesystem, repo and agent counts';
+COMMENT ON VIEW v1.machine_overview IS 'One row per machine: health, newest load/cpu/memory/swap/uptime (from sysmoni where it ran recently, else sys: figures_from), fullest filesystem, repo and agent counts, sysmoni''s network and disk rates, GPU use and hottest sensor';
 
 -- Things a report should warn about: sources with no data at all.
 CREATE VIEW v1.data_warnings AS

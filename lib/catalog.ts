@@ -16,6 +16,7 @@ export const COLLECTORS = {
   'codex-logs': { description: 'Codex CLI session logs, read incrementally: cumulative token counts, models, server-side rate limits', intervalSeconds: 300, timeoutSeconds: 120 },
   'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
   caut: { description: 'caut usage --json: per provider account, usage windows (used %, resets), login, status page, caut errors', intervalSeconds: 300, timeoutSeconds: 90 },
+  'agent-mail': { description: 'mcp_agent_mail store (read-only SQLite): messages, read/ack times, file reservations, open items, agents (no bodies, no tokens)', intervalSeconds: 300, timeoutSeconds: 120 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

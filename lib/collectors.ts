@@ -12,4 +12,5 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   'codex-logs': async () => (await import('./sources/codex-logs.ts')).codexLogsCollector,
   'gemini-logs': async () => (await import('./sources/gemini-logs.ts')).geminiLogsCollector,
   caut: async () => (await import('./sources/caut.ts')).cautCollector,
+  'agent-mail': async () => (await import('./sources/agent-mail.ts')).agentMailCollector,
 };

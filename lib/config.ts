@@ -66,6 +66,14 @@ const collectorsSchema = z.strictObject({
     /** caut's per-provider --timeout. */
     provider_timeout_seconds: z.number().int().min(1).max(300).default(30),
   }).prefault({}),
+  'agent-mail': z.strictObject({
+    ...collectorBase,
+    /**
+     * The server's storage.sqlite3 on each machine (its DATABASE_URL; by default relative to the
+     * server's working directory, so there is no safe default). None: the usual places are looked at.
+     */
+    stores: z.array(machinePath).default([]),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

@@ -19,6 +19,9 @@ SELECT * FROM (VALUES
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
   ('usage_limit',        'Share of an agent''s usage window used, as its server reports it', '%', 80.0, 95.0, true, 0.9),
   ('usage_burn',         'Tokens in the last hour, as a multiple of the usual hour (from 1M tokens/h)', 'x', 3.0, 6.0, true, 0.5),
-  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5)
+  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5),
+  ('mail_urgent_unread', 'Urgent mcp_agent_mail messages a recipient left unread past the grace (vc_mail_unread_grace_minutes)', 'messages', 1.0, 5.0, true, 0.6),
+  ('mail_ack_overdue',   'mcp_agent_mail messages a recipient has not acknowledged within vc_mail_ack_due_minutes', 'messages', 1.0, 5.0, true, 0.5),
+  ('mail_stale_reservations', 'Active file reservations in a project held by retired, dead or inactive agents', 'reservations', 1.0, 3.0, true, 0.6)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

@@ -85,8 +85,10 @@ WITH urgent AS (
 ),
 overdue AS (
   SELECT machine_id, 'mail_ack_overdue' AS factor_id, format('{} in {}', agent_name, project_slug) AS subject, count(*) AS value,
-    format('{} owes {} acknowledgement{} ({} of them unread); the oldest, "{}" from {}, is {} overdue', agent_name, count(*),
-      CASE WHEN count(*) = 1 THEN '' ELSE 's' END, count(*) FILTER (WHERE read_at IS NULL), arg_max(subject, overdue_s),
+    format('{} owes {} acknowledgement{}{}; the oldest, "{}" from {}, is {} overdue', agent_name, count(*),
+      CASE WHEN count(*) = 1 THEN '' ELSE 's' END,
+      CASE WHEN count(*) FILTER (WHERE read_at IS NULL) > 0 THEN format(' ({} not read yet)', count(*) FILTER (WHERE read_at IS NULL)) ELSE '' END,
+      arg_max(subject, overdue_s),
       arg_max(sender_name, overdue_s), human_age(max(overdue_s))) AS summary,
     to_json({store: store, project: project_slug, agent_id: agent_id, agent: agent_name, program: any_value(agent_program),
       messages: list({message_id: message_id, subject: subject, sender: sender_name, created_at: created_at, read_at: read_at} ORDER BY created_at)[1:10]}) AS evidence,

@@ -243,13 +243,19 @@ type TimeStream = keyof typeof TIME_STREAMS;
 
 const importanceIsUrgent = (ref: string) => `lower(trim(${ref})) IN ('high', 'urgent')`;
 
-/** The batch's queries: the id and time streams past the cursor, and (first batch) the snapshots. */
-export function batchQueries(shape: StoreShape, c: StoreCursor, nowUs: number, snapshots: boolean): SqliteQuery[] {
+export type Stream = 'messages' | 'reservations' | TimeStream;
+export const STREAMS: readonly Stream[] = ['messages', 'reservations', 'read', 'ack', 'release'];
+
+/**
+ * The batch's queries: the `streams` still to read past the cursor (after the first batch, only
+ * those whose last batch was full), and (first batch) the snapshots.
+ */
+export function batchQueries(shape: StoreShape, c: StoreCursor, nowUs: number, snapshots: boolean, streams: ReadonlySet<Stream> = new Set(STREAMS)): SqliteQuery[] {
   const L = shape.layout;
   const q: SqliteQuery[] = [];
   const msgs = `SELECT id FROM messages WHERE id > ${sqlInt(c.message_id)} ORDER BY id LIMIT ${BATCH}`;
   // (a) new messages; never body_md or attachments themselves.
-  q.push({ name: 'messages', sql: `SELECT m.id, m.project_id, ${shape.col('p', 'projects', 'slug', 'project_slug')},
+  if (streams.has('messages')) q.push({ name: 'messages', sql: `SELECT m.id, m.project_id, ${shape.col('p', 'projects', 'slug', 'project_slug')},
   ${shape.col('p', 'projects', 'human_key', 'project_path')}, m.sender_id, ${shape.col('s', 'agents', 'name', 'sender_name')},
   ${shape.col('m', 'messages', 'thread_id')}, ${shape.col('m', 'messages', 'topic')},
   ${shape.has('messages', 'subject') ? 'substr(m.subject, 1, 500)' : 'NULL'} AS subject,
@@ -259,7 +265,7 @@ export function batchQueries(shape: StoreShape, c: StoreCursor, nowUs: number, s
 FROM messages m LEFT JOIN projects p ON p.id = m.project_id LEFT JOIN agents s ON s.id = m.sender_id
 WHERE m.id > ${sqlInt(c.message_id)} ORDER BY m.id LIMIT ${BATCH}` });
   // (b) their recipients (bounded by the same batch of ids; cut to the messages read, in collect()).
-  q.push({ name: 'recipients', sql: `SELECT r.message_id, r.agent_id, a.name AS agent_name, ${shape.col('r', 'message_recipients', 'kind')},
+  if (streams.has('messages')) q.push({ name: 'recipients', sql: `SELECT r.message_id, r.agent_id, a.name AS agent_name, ${shape.col('r', 'message_recipients', 'kind')},
   ${shape.col('r', 'message_recipients', 'read_ts')}, ${shape.col('r', 'message_recipients', 'ack_ts')}
 FROM message_recipients r LEFT JOIN agents a ON a.id = r.agent_id
 WHERE r.message_id > ${sqlInt(c.message_id)} AND r.message_id <= (SELECT max(id) FROM (${msgs}))
@@ -267,18 +273,21 @@ ORDER BY r.message_id, r.agent_id` });
   // (c) read and ack times past their marks, (f') releases past theirs.
   for (const [name, s] of Object.entries(TIME_STREAMS) as Array<[TimeStream, typeof TIME_STREAMS[TimeStream]]>) {
     if (!shape.has(s.table, s.column)) {
-      shape.missing.add(`${s.table}.${s.column}`);
+      shape.missing.add(shape.has(s.table) ? `${s.table}.${s.column}` : s.table);
       continue;
     }
+    if (!streams.has(name)) continue;
     const m = c[name];
     const ref = `t."${s.column}"`;
     const from = m.us === null ? '' : ` AND ${ref} >= ${sqlTime(Math.max(1, m.us - SLACK_US), L)}`;
     q.push({ name, sql: `SELECT ${s.ids.map((i) => `t.${i}`).join(', ')}, ${ref} AS ts FROM ${s.table} t
 WHERE ${ref} IS NOT NULL${from} ORDER BY ${ref}, ${s.ids.map((i) => `t.${i}`).join(', ')} LIMIT ${BATCH + m.seen.length}` });
   }
+  // A store older than 2025-10 has `claims` instead (never migrated): no reservations then.
   const reservations = shape.has('file_reservations', 'id');
+  if (!shape.has('file_reservations')) shape.missing.add('file_reservations');
   // (f) new reservations.
-  if (reservations) {
+  if (reservations && streams.has('reservations')) {
     q.push({ name: 'reservations', sql: `SELECT f.id, ${reservationColumns(shape)}, ${shape.col('f', 'file_reservations', 'released_ts')}
 FROM file_reservations f LEFT JOIN agents a ON a.id = f.agent_id LEFT JOIN projects p ON p.id = f.project_id
 WHERE f.id > ${sqlInt(c.reservation_id)} ORDER BY f.id LIMIT ${BATCH}` });
@@ -358,7 +367,12 @@ export function importance(v: unknown): string | null {
 }
 
 /** The short tag of a store in keys: two stores on a machine never share a key. */
-export const storeTag = (file: string): string => createHash('sha256').update(file).digest('hex').slice(0, 8);
+const tags = new Map<string, string>();
+export function storeTag(file: string): string {
+  let t = tags.get(file);
+  if (t === undefined) tags.set(file, t = createHash('sha256').update(file).digest('hex').slice(0, 8));
+  return t;
+}
 
 const item = (store: string, type: AgentMailItem['type'], fields: Partial<AgentMailItem>): AgentMailItem =>
   ({ ...BLANK, ...fields, type, store });
@@ -494,13 +508,14 @@ async function readStore(ctx: CollectContext, file: string, cursor: MailCursor, 
   if ('absent' in first) return first.absent;
   const shape = storeShape(first.rows.tables!, file);
   const c = cursor.stores[file] ?? freshStoreCursor();
+  let streams = new Set(STREAMS);
   for (let batch = 1; ; batch++) {
-    const queries = batchQueries(shape, c, Date.now() * 1000, batch === 1);
+    const queries = batchQueries(shape, c, Date.now() * 1000, batch === 1, streams);
     const r = await readSqlite(ctx, what, file, queries);
     if ('absent' in r) throw new Error(`${what} (${file}) went away while it was read`);
     const rows = r.rows;
     const items: Item[] = [];
-    let more = false;
+    const full = new Set<Stream>();
     if (batch === 1) {
       items.push(storeItem(file, shape, rows.totals?.[0]), ...(rows.open ?? []).map((x) => openItem(file, x)),
         ...(rows.held ?? []).map((x) => heldItem(file, x)), ...(rows.agents ?? []).map((x) => agentItem(file, x)));
@@ -510,23 +525,24 @@ async function readStore(ctx: CollectContext, file: string, cursor: MailCursor, 
     const lastId = messages.reduce((a, m) => Math.max(a, int(m.id) ?? 0), c.message_id);
     items.push(...messages.map((m) => messageItem(file, m)));
     items.push(...(rows.recipients ?? []).filter((x) => (int(x.message_id) ?? Infinity) <= lastId).map((x) => recipientItem(file, x)));
-    if (messages.length >= BATCH) more = true;
+    if (messages.length >= BATCH) full.add('messages');
     c.message_id = lastId;
     const reservations = rows.reservations ?? [];
     items.push(...reservations.map((x) => reservationItem(file, x)));
     c.reservation_id = reservations.reduce((a, x) => Math.max(a, int(x.id) ?? 0), c.reservation_id);
-    if (reservations.length >= BATCH) more = true;
+    if (reservations.length >= BATCH) full.add('reservations');
     for (const stream of Object.keys(TIME_STREAMS) as TimeStream[]) {
       if (!rows[stream]) continue;
       const adv = advanceMark(stream, rows[stream], c[stream], file, skip);
       items.push(...adv.items);
       c[stream] = adv.mark;
       // A full batch that brought nothing new (times that do not parse) would come back as it is.
-      if (adv.full && adv.progressed) more = true;
+      if (adv.full && adv.progressed) full.add(stream);
     }
     cursor.stores[file] = c;
     await ctx.commit(items, structuredClone(cursor));
-    if (!more) return null;
+    if (!full.size) return null;
+    streams = full;
     if (ctx.timeLeftMs() < stopAt) {
       ctx.warn(`${file}: caught up partly (${batch} batches this run): the next run reads on from here`);
       return null;

@@ -4,7 +4,7 @@
 // expected rows.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -239,6 +239,36 @@ ALTER TABLE projects DROP COLUMN archived_at; ALTER TABLE file_reservations RENA
     assert.deepEqual(rowsOf(data2), []);
   });
 
+  test('an empty store: its store row with zero totals, no events', async () => {
+    const dir = tmpDir('vc-mail-');
+    const db = makeStore(dir, 'empty.sqlite3', 'python', false);
+    const data = path.join(dir, 'data');
+    const r = await collect(data, [db]);
+    assert.equal(r.status, 'ok', r.error ?? '');
+    assert.deepEqual(rowsOf(data).map((x) => [x.data.type, x.data.last_message_id ?? null, x.data.agents_total, x.data.urgent_unread_total, x.data.reservations_active_total]),
+      [['store', null, 0, 0, 0]]);
+  });
+
+  test('a store a writer keeps locked: the run is stopped at its timeout and recorded, nothing stored', async () => {
+    const dir = tmpDir('vc-mail-');
+    const db = makeStore(dir, 'locked.sqlite3');
+    // Out of WAL mode, an exclusive transaction keeps readers out for as long as it lasts.
+    sqlite(db, 'PRAGMA journal_mode=DELETE;');
+    const writer = spawn('sqlite3', [db], { stdio: ['pipe', 'ignore', 'ignore'] });
+    writer.stdin.write('BEGIN EXCLUSIVE; UPDATE messages SET subject = subject;\n');
+    await new Promise((res) => setTimeout(res, 300));
+    try {
+      const config = configSchema.parse({ collectors: { 'agent-mail': { stores: [db], timeout_seconds: 2 } } });
+      const data = path.join(dir, 'data');
+      const r = await runCollector(agentMailCollector, { config, dataDir: data, machine: config.machines[0]! });
+      assert.equal(r.status, 'timeout');
+      assert.match(r.error!, /agent-mail timed out after 2s/);
+      assert.deepEqual(rowsOf(data), []);
+    } finally {
+      writer.stdin.end('ROLLBACK;\n');
+    }
+  });
+
   test('a configured store that is not there is absent', async () => {
     const dir = tmpDir('vc-mail-');
     const r = await collect(path.join(dir, 'data'), [path.join(dir, 'nope.sqlite3')]);
@@ -337,7 +367,7 @@ describe('mail views: given rows, expected rows', () => {
     subject: `subject ${message}`, sender_name: 'Boss', importance: 'normal', ack_required: false, ...over,
   });
   const held = (id: number, agent: string, over: Record<string, unknown>) => ({
-    type: 'held', reservation_id: id, agent_id: agent.length, agent_name: agent, project_slug: 'p-api', project_path: '/p/api',
+    type: 'held', reservation_id: id, agent_id: agent.length, agent_name: agent, project_id: 1, project_slug: 'p-api', project_path: '/p/api',
     path_pattern: `src/${id}/**`, exclusive: true, created_at: at(-60), agent_last_active_at: at(-2), ...over,
   });
 
@@ -358,7 +388,7 @@ describe('mail views: given rows, expected rows', () => {
       held(2, 'Bob', { expires_at: at(10), agent_last_active_at: at(-180) }),
       held(3, 'Cy', { expires_at: at(40), agent_retired_at: at(-60) }),
       held(4, 'Ann', { expires_at: at(-30) }),
-      held(5, 'Dee', { expires_at: at(90), project_slug: 'p-web', project_path: '/p/web/' }),
+      held(5, 'Dee', { expires_at: at(90), project_id: 2, project_slug: 'p-web', project_path: '/p/web/' }),
       { type: 'agent', agent_id: 3, agent_name: 'Ann', agent_last_active_at: at(-2) },
     ], [
       message12, // read again by this run: the same key, counted once
@@ -441,6 +471,13 @@ describe('mail views: given rows, expected rows', () => {
     assert.deepEqual(item, { title: 'm1: Ann has 1 urgent unread message', next: ['vc report mail --md',
       `vc query "SELECT agent_name, message_id, subject, sender_name, age_s FROM mail_urgent_unread WHERE machine_id = 'm1' AND agent_id = 3 ORDER BY age_s DESC"`,
       'vc report machines --md'] });
+    // Every query triage suggests for mail runs and finds the rows it is about (vc query runs the
+    // same SQL with the same search path).
+    const next = (await s.query(`SELECT DISTINCT unnest(next) AS cmd FROM v1.triage_items WHERE factor_id LIKE 'mail%'`)).map((r) => String(r.cmd));
+    const queries = next.filter((c) => c.startsWith('vc query "')).map((c) => c.slice('vc query "'.length, -1));
+    assert.equal(queries.length, 5);
+    for (const q of queries) assert.ok((await s.query(q)).length > 0, q);
+    assert.deepEqual(next.filter((c) => !c.startsWith('vc query')).sort(), ['vc report machines --md', 'vc report mail --md']);
   });
 
   test('vc report mail: the robot envelope and the Markdown', async () => {

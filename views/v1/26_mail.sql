@@ -37,7 +37,7 @@ r AS (
         AND (p.cwd = h.project_path OR starts_with(p.cwd, rtrim(h.project_path, '/') || '/'))) END AS holder_dead
   FROM v1.mail_held h LEFT JOIN agents_known k USING (machine_id)
 )
-SELECT machine_id, collected_at, store, reservation_id, project_slug, project_path, path_pattern, "exclusive", reason,
+SELECT machine_id, collected_at, store, reservation_id, project_id, project_slug, project_path, path_pattern, "exclusive", reason,
   agent_id, agent_name, agent_program, agent_last_active_at, agent_retired_at, created_at, expires_at, state, expires_in_s,
   state = 'active' AND expires_in_s <= vc_mail_expiring_minutes() * 60 AS expiring_soon,
   holder_retired, holder_inactive, holder_dead,
@@ -106,9 +106,10 @@ stale AS (
       reservations: list({reservation_id: reservation_id, path_pattern: path_pattern, exclusive: "exclusive", agent: agent_name,
         holder_state: holder_state, agent_last_active_at: agent_last_active_at, expires_at: expires_at} ORDER BY expires_at)}) AS evidence,
     format('{}: {} stale file reservation{} in {}', machine_id, count(*), CASE WHEN count(*) = 1 THEN '' ELSE 's' END, project_slug) AS title,
-    ['vc report mail --md', vc_query_cmd(machine_id, 'project_slug, path_pattern, agent_name, holder_state, expires_at', 'mail_reservations', ' AND stale ORDER BY expires_at')] AS next
+    ['vc report mail --md', vc_query_cmd(machine_id, 'project_slug, path_pattern, agent_name, holder_state, expires_at', 'mail_reservations',
+      format(' AND stale{} ORDER BY expires_at', CASE WHEN project_id IS NOT NULL THEN format(' AND project_id = {}', project_id) ELSE '' END))] AS next
   FROM v1.mail_reservations WHERE stale
-  GROUP BY machine_id, store, project_slug
+  GROUP BY machine_id, store, project_id, project_slug
 )
 FROM urgent UNION ALL BY NAME FROM overdue UNION ALL BY NAME FROM stale;
 COMMENT ON VIEW v1.mail_factors IS 'Mail health factors: mail_urgent_unread and mail_ack_overdue per recipient agent, mail_stale_reservations per project (active reservations held by retired, dead or inactive agents), with triage titles and next commands';

@@ -73,6 +73,8 @@ const collectorsSchema = z.strictObject({
      * server's working directory, so there is no safe default). None: the usual places are looked at.
      */
     stores: z.array(machinePath).default([]),
+    /** Rows read per kind and round trip while catching up (messages, reads, ...). */
+    batch_rows: z.number().int().min(10).max(20000).default(2000),
   }).prefault({}),
 }).prefault({});
 

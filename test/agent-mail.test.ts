@@ -15,7 +15,7 @@ import { agentsSchema } from '../lib/sources/agents.ts';
 import { runCollector } from '../lib/collector.ts';
 import { configSchema } from '../lib/config.ts';
 import { openSession } from '../lib/duck.ts';
-import { appendEnvelopes } from '../lib/store.ts';
+import { appendEnvelopes, loadCursor } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
 import { readRaw, tmpDir, vc, withNulls } from './helpers.ts';
 import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
@@ -37,8 +37,8 @@ function makeStore(dir: string, name: string, layout: 'python' | 'rust' = 'pytho
 const textAt = (minutes: number) => `strftime('%Y-%m-%d %H:%M:%f', 'now', '${minutes} minutes') || '000'`;
 
 /** Runs the collector in this process for the local machine (as vc collect does, without its start-up). */
-async function collect(dataDir: string, stores: string[]) {
-  const config = configSchema.parse({ collectors: { 'agent-mail': { stores } } });
+async function collect(dataDir: string, stores: string[], batchRows?: number) {
+  const config = configSchema.parse({ collectors: { 'agent-mail': { stores, ...(batchRows ? { batch_rows: batchRows } : {}) } } });
   return runCollector(agentMailCollector, { config, dataDir, machine: config.machines[0]! });
 }
 
@@ -279,7 +279,9 @@ ALTER TABLE projects DROP COLUMN archived_at; ALTER TABLE file_reservations RENA
   test('a long history is read in batches, each row once, also when thousands of reads share one time', async () => {
     const dir = tmpDir('vc-mail-');
     const db = makeStore(dir, 'big.sqlite3', 'python', false);
-    const n = BATCH + 500;
+    // Small batches (batch_rows) so that a few hundred rows take several.
+    const batch = 100;
+    const n = 2 * batch + 50;
     sqlite(db, `INSERT INTO projects VALUES (1, 'p', '/p', ${textAt(-60)}, NULL);
 INSERT INTO agents (id, project_id, name, program, model, task_description, inception_ts, last_active_ts, attachments_policy, contact_policy)
   VALUES (1, 1, 'A', 'claude-code', 'm', '', ${textAt(-60)}, ${textAt(-1)}, 'auto', 'auto');
@@ -288,11 +290,16 @@ INSERT INTO messages (id, project_id, sender_id, subject, body_md, importance, a
   SELECT i, 1, 1, 'm' || i, 'x', 'normal', 0, ${textAt(-30)} FROM k;
 INSERT INTO message_recipients (message_id, agent_id, kind, read_ts) SELECT id, 1, 'to', ${textAt(-5)} FROM messages;`);
     const data = path.join(dir, 'data');
-    const r = await collect(data, [db]);
+    const r = await collect(data, [db], batch);
     assert.equal(r.status, 'ok', r.error ?? '');
     const t = byType(rowsOf(data));
     assert.deepEqual([t.message, t.recipient, t.read], [n, n, n]);
-    const r2 = await collect(data, [db]);
+    // The saved cursor: past every message; the reads' mark at their one time, every key there seen.
+    const saved = loadCursor(data, 'local', 'agent-mail') as any;
+    assert.deepEqual(saved, { v: 1, stores: { [db]: { message_id: n, reservation_id: 0,
+      read: { us: timeUs(sqlite(db, 'SELECT read_ts FROM message_recipients LIMIT 1').trim()), seen: Array.from({ length: n }, (_, i) => `${i + 1}:1`) },
+      ack: { us: null, seen: [] }, release: { us: null, seen: [] } } } });
+    const r2 = await collect(data, [db], batch);
     assert.deepEqual(eventKeys(runRows(data, r2.run_id)), []);
   });
 });

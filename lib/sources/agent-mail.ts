@@ -96,7 +96,7 @@ export type AgentMailItem = z.infer<typeof agentMailSchema>;
 const BLANK = Object.fromEntries(Object.keys(agentMailSchema.shape).filter((k) => k !== 'type' && k !== 'store').map((k) => [k, null])) as
   Omit<AgentMailItem, 'type' | 'store'>;
 
-/** Rows per stream and batch. */
+/** Rows per stream and batch, by default ([collectors.agent-mail] batch_rows). */
 export const BATCH = 2000;
 /** Open items and agents are looked at over this many days: older ones are abandoned, not news. */
 const OPEN_DAYS = 7;
@@ -250,10 +250,11 @@ export const STREAMS: readonly Stream[] = ['messages', 'reservations', 'read', '
  * The batch's queries: the `streams` still to read past the cursor (after the first batch, only
  * those whose last batch was full), and (first batch) the snapshots.
  */
-export function batchQueries(shape: StoreShape, c: StoreCursor, nowUs: number, snapshots: boolean, streams: ReadonlySet<Stream> = new Set(STREAMS)): SqliteQuery[] {
+export function batchQueries(shape: StoreShape, c: StoreCursor, nowUs: number, snapshots: boolean,
+  streams: ReadonlySet<Stream> = new Set(STREAMS), batch = BATCH): SqliteQuery[] {
   const L = shape.layout;
   const q: SqliteQuery[] = [];
-  const msgs = `SELECT id FROM messages WHERE id > ${sqlInt(c.message_id)} ORDER BY id LIMIT ${BATCH}`;
+  const msgs = `SELECT id FROM messages WHERE id > ${sqlInt(c.message_id)} ORDER BY id LIMIT ${sqlInt(batch)}`;
   // (a) new messages; never body_md or attachments themselves.
   if (streams.has('messages')) q.push({ name: 'messages', sql: `SELECT m.id, m.project_id, ${shape.col('p', 'projects', 'slug', 'project_slug')},
   ${shape.col('p', 'projects', 'human_key', 'project_path')}, m.sender_id, ${shape.col('s', 'agents', 'name', 'sender_name')},
@@ -263,7 +264,7 @@ export function batchQueries(shape: StoreShape, c: StoreCursor, nowUs: number, s
   ${shape.col('m', 'messages', 'importance')}, ${shape.col('m', 'messages', 'ack_required')}, m.created_ts,
   ${shape.has('messages', 'attachments') ? 'CASE WHEN json_valid(m.attachments) THEN json_array_length(m.attachments) END' : 'NULL'} AS attachment_count
 FROM messages m LEFT JOIN projects p ON p.id = m.project_id LEFT JOIN agents s ON s.id = m.sender_id
-WHERE m.id > ${sqlInt(c.message_id)} ORDER BY m.id LIMIT ${BATCH}` });
+WHERE m.id > ${sqlInt(c.message_id)} ORDER BY m.id LIMIT ${sqlInt(batch)}` });
   // (b) their recipients (bounded by the same batch of ids; cut to the messages read, in collect()).
   if (streams.has('messages')) q.push({ name: 'recipients', sql: `SELECT r.message_id, r.agent_id, a.name AS agent_name, ${shape.col('r', 'message_recipients', 'kind')},
   ${shape.col('r', 'message_recipients', 'read_ts')}, ${shape.col('r', 'message_recipients', 'ack_ts')}
@@ -281,7 +282,7 @@ ORDER BY r.message_id, r.agent_id` });
     const ref = `t."${s.column}"`;
     const from = m.us === null ? '' : ` AND ${ref} >= ${sqlTime(Math.max(1, m.us - SLACK_US), L)}`;
     q.push({ name, sql: `SELECT ${s.ids.map((i) => `t.${i}`).join(', ')}, ${ref} AS ts FROM ${s.table} t
-WHERE ${ref} IS NOT NULL${from} ORDER BY ${ref}, ${s.ids.map((i) => `t.${i}`).join(', ')} LIMIT ${BATCH + m.seen.length}` });
+WHERE ${ref} IS NOT NULL${from} ORDER BY ${ref}, ${s.ids.map((i) => `t.${i}`).join(', ')} LIMIT ${sqlInt(batch + m.seen.length)}` });
   }
   // A store older than 2025-10 has `claims` instead (never migrated): no reservations then.
   const reservations = shape.has('file_reservations', 'id');
@@ -290,7 +291,7 @@ WHERE ${ref} IS NOT NULL${from} ORDER BY ${ref}, ${s.ids.map((i) => `t.${i}`).jo
   if (reservations && streams.has('reservations')) {
     q.push({ name: 'reservations', sql: `SELECT f.id, ${reservationColumns(shape)}, ${shape.col('f', 'file_reservations', 'released_ts')}
 FROM file_reservations f LEFT JOIN agents a ON a.id = f.agent_id LEFT JOIN projects p ON p.id = f.project_id
-WHERE f.id > ${sqlInt(c.reservation_id)} ORDER BY f.id LIMIT ${BATCH}` });
+WHERE f.id > ${sqlInt(c.reservation_id)} ORDER BY f.id LIMIT ${sqlInt(batch)}` });
   }
   if (!snapshots) return q;
 
@@ -475,7 +476,7 @@ export function storeItem(store: string, shape: StoreShape, totals: SqliteRow | 
  * A time stream's rows past its mark: the events not seen yet, the new mark, and whether the
  * batch was full (more to read). Rows with a time that does not parse are skipped (said once).
  */
-export function advanceMark(stream: TimeStream, rows: SqliteRow[], m: TimeMark, store: string, skip: (why: string) => void) {
+export function advanceMark(stream: TimeStream, rows: SqliteRow[], m: TimeMark, store: string, skip: (why: string) => void, batch = BATCH) {
   const keyOf = (r: SqliteRow) => (stream === 'release' ? `${int(r.id)}` : `${int(r.message_id)}:${int(r.agent_id)}`);
   const seen = new Set(m.seen);
   const items: Item[] = [];
@@ -495,7 +496,7 @@ export function advanceMark(stream: TimeStream, rows: SqliteRow[], m: TimeMark, 
   // The next read starts SLACK_US behind the new mark: the keys read in that stretch are skipped
   // then. (The seen keys of the last mark are all among these rows: they come first, by time.)
   const next: TimeMark = { us, seen: us === null ? [] : [...times].filter(([, t]) => t >= us - SLACK_US).map(([k]) => k) };
-  return { items, mark: next, full: rows.length >= BATCH + m.seen.length, progressed: items.length > 0 };
+  return { items, mark: next, full: rows.length >= batch + m.seen.length, progressed: items.length > 0 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,9 +509,10 @@ async function readStore(ctx: CollectContext, file: string, cursor: MailCursor, 
   if ('absent' in first) return first.absent;
   const shape = storeShape(first.rows.tables!, file);
   const c = cursor.stores[file] ?? freshStoreCursor();
+  const size = ctx.config.collectors['agent-mail'].batch_rows;
   let streams = new Set(STREAMS);
   for (let batch = 1; ; batch++) {
-    const queries = batchQueries(shape, c, Date.now() * 1000, batch === 1, streams);
+    const queries = batchQueries(shape, c, Date.now() * 1000, batch === 1, streams, size);
     const r = await readSqlite(ctx, what, file, queries);
     if ('absent' in r) throw new Error(`${what} (${file}) went away while it was read`);
     const rows = r.rows;
@@ -525,15 +527,15 @@ async function readStore(ctx: CollectContext, file: string, cursor: MailCursor, 
     const lastId = messages.reduce((a, m) => Math.max(a, int(m.id) ?? 0), c.message_id);
     items.push(...messages.map((m) => messageItem(file, m)));
     items.push(...(rows.recipients ?? []).filter((x) => (int(x.message_id) ?? Infinity) <= lastId).map((x) => recipientItem(file, x)));
-    if (messages.length >= BATCH) full.add('messages');
+    if (messages.length >= size) full.add('messages');
     c.message_id = lastId;
     const reservations = rows.reservations ?? [];
     items.push(...reservations.map((x) => reservationItem(file, x)));
     c.reservation_id = reservations.reduce((a, x) => Math.max(a, int(x.id) ?? 0), c.reservation_id);
-    if (reservations.length >= BATCH) full.add('reservations');
+    if (reservations.length >= size) full.add('reservations');
     for (const stream of Object.keys(TIME_STREAMS) as TimeStream[]) {
       if (!rows[stream]) continue;
-      const adv = advanceMark(stream, rows[stream], c[stream], file, skip);
+      const adv = advanceMark(stream, rows[stream], c[stream], file, skip, size);
       items.push(...adv.items);
       c[stream] = adv.mark;
       // A full batch that brought nothing new (times that do not parse) would come back as it is.

@@ -104,12 +104,12 @@ describe('timestamps, importance and rows (doc §2-§4)', () => {
     assert.equal(a.full, false);
     // Re-read from mark - slack: 2 and 3 again (skipped), and 4 committed late with an earlier time.
     const b = advanceMark('read', [row(2, t0 + 10), row(4, t0 + 20), row(3, t0 + SLACK_US + 5)], a.mark, 's', skip);
-    assert.deepEqual(b.items.map((i) => i.key), ['s:4:1:read'.replace('s', storeTag('s'))]);
+    assert.deepEqual(b.items.map((i) => i.key), [`${storeTag('s')}:4:1:read`]);
     assert.equal(b.mark.us, t0 + SLACK_US + 5);
     const c = advanceMark('read', Array.from({ length: BATCH }, () => row(9, 'garbage')), { us: null, seen: [] }, 's', skip);
     assert.deepEqual([c.full, c.progressed, c.items.length], [true, false, 0], 'a full batch of unreadable times is no progress');
     assert.equal(skipped.length, BATCH);
-    assert.match(skipped[0]!, /message_recipients\.read_ts "garbage" is not a time/);
+    assert.equal(skipped[0], 'message_recipients.read_ts is not a time');
   });
 
   test('a store that is not mcp_agent_mail\'s, and a cursor that is not vc\'s, are said so', () => {

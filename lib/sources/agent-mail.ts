@@ -25,7 +25,6 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CollectContext, CollectOutput, CollectorDef, Item } from '../collector.ts';
 import { shPath } from '../shell.ts';
-import { excerpt } from './toolrun.ts';
 import { readSqlite, sqlInt, sqliteTime, sqlText, type SqliteQuery, type SqliteRow } from './sqlite.ts';
 
 const id = z.number().int().nullable();
@@ -485,7 +484,7 @@ export function advanceMark(stream: TimeStream, rows: SqliteRow[], m: TimeMark, 
   for (const r of rows) {
     const t = timeUs(r.ts);
     if (t === null) {
-      skip(`${TIME_STREAMS[stream].table}.${TIME_STREAMS[stream].column} ${excerpt(String(r.ts), 40)} is not a time`);
+      skip(`${TIME_STREAMS[stream].table}.${TIME_STREAMS[stream].column} is not a time`);
       continue;
     }
     const k = keyOf(r);
@@ -502,13 +501,17 @@ export function advanceMark(stream: TimeStream, rows: SqliteRow[], m: TimeMark, 
 // ---------------------------------------------------------------------------------------------
 // The collector.
 
-/** Reads one store: batch after batch until caught up or out of time. Returns false if absent. */
+/**
+ * Reads one store: batch after batch until caught up or out of time, each batch committed with
+ * the cursor that covers it (`cursor` moves only once a commit is done). Returns why the store is
+ * absent, or null.
+ */
 async function readStore(ctx: CollectContext, file: string, cursor: MailCursor, stopAt: number, skip: (why: string) => void): Promise<string | null> {
   const what = "mcp_agent_mail's store";
   const first = await readSqlite(ctx, what, file, [SCHEMA_QUERY]);
   if ('absent' in first) return first.absent;
   const shape = storeShape(first.rows.tables!, file);
-  const c = cursor.stores[file] ?? freshStoreCursor();
+  const c = structuredClone(cursor.stores[file] ?? freshStoreCursor());
   const size = ctx.config.collectors['agent-mail'].batch_rows;
   let streams = new Set(STREAMS);
   for (let batch = 1; ; batch++) {
@@ -541,8 +544,9 @@ async function readStore(ctx: CollectContext, file: string, cursor: MailCursor, 
       // A full batch that brought nothing new (times that do not parse) would come back as it is.
       if (adv.full && adv.progressed) full.add(stream);
     }
-    cursor.stores[file] = c;
-    await ctx.commit(items, structuredClone(cursor));
+    const next = structuredClone({ ...cursor, stores: { ...cursor.stores, [file]: c } });
+    await ctx.commit(items, next);
+    cursor.stores = next.stores;
     if (!full.size) return null;
     streams = full;
     if (ctx.timeLeftMs() < stopAt) {

@@ -22,6 +22,7 @@ export const COLLECTORS = {
   sysmoni: { description: 'sysmoni --json-stream (second sample): CPU % over an interval, per core, load, memory, swap, disk and network rates, GPUs, temperatures, battery, top processes', intervalSeconds: 120, timeoutSeconds: 30 },
   afsc: { description: 'automated_flywheel_setup_checker status: its latest run of installer checks, per installer status and classified error', intervalSeconds: 1800, timeoutSeconds: 60 },
   'cloud-bench': { description: "cloud_benchmarker's SQLite store, read incrementally: per benchmarked host and run, sysbench subscores and the overall score", intervalSeconds: 3600, timeoutSeconds: 60 },
+  'agent-mail': { description: 'mcp_agent_mail store (read-only SQLite): messages, read/ack times, file reservations, open items, agents (no bodies, no tokens)', intervalSeconds: 300, timeoutSeconds: 120 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

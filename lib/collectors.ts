@@ -18,4 +18,5 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   sysmoni: async () => (await import('./sources/sysmoni.ts')).sysmoniCollector,
   afsc: async () => (await import('./sources/afsc.ts')).afscCollector,
   'cloud-bench': async () => (await import('./sources/cloud-bench.ts')).cloudBenchCollector,
+  'agent-mail': async () => (await import('./sources/agent-mail.ts')).agentMailCollector,
 };

@@ -122,6 +122,16 @@ const collectorsSchema = z.strictObject({
     /** New rows read per run at most (a first run on a long history goes on in the next runs). */
     max_rows: z.number().int().min(1).max(100_000).default(5000),
   }).prefault({}),
+  'agent-mail': z.strictObject({
+    ...collectorBase,
+    /**
+     * The server's storage.sqlite3 on each machine (its DATABASE_URL; by default relative to the
+     * server's working directory, so there is no safe default). None: the usual places are looked at.
+     */
+    stores: z.array(machinePath).default([]),
+    /** Rows read per kind and round trip while catching up (messages, reads, ...). */
+    batch_rows: z.number().int().min(10).max(20000).default(2000),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

@@ -49,6 +49,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   diff: () => import('../reports/diff.ts'),
   beads: () => import('../reports/beads.ts'),
   sessions: () => import('../reports/sessions.ts'),
+  mail: () => import('../reports/mail.ts'),
 };
 
 interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }

@@ -33,6 +33,9 @@ SELECT * FROM (VALUES
   ('ntm_session_health', 'ntm''s own health of a session: 0 healthy, 1 warning, 2 critical', 'level', 1.0, 2.0, true, 0.6),
   ('setup_failures',     'Installers failing their check in afsc''s latest run',   'installers', 1.0, 5.0, true, 0.5),
   ('setup_stale',        'Hours since afsc''s latest run of installer checks ended', 'h',     72.0, 336.0, true, 0.3),
-  ('bench_drift',        'Points the latest overall benchmark score fell under the median of the host''s earlier runs (30 days)', 'points', 15.0, 30.0, true, 0.4)
+  ('bench_drift',        'Points the latest overall benchmark score fell under the median of the host''s earlier runs (30 days)', 'points', 15.0, 30.0, true, 0.4),
+  ('mail_urgent_unread', 'Urgent mcp_agent_mail messages a recipient left unread past the grace (vc_mail_unread_grace_minutes)', 'messages', 1.0, 5.0, true, 0.6),
+  ('mail_ack_overdue',   'mcp_agent_mail messages a recipient has not acknowledged within vc_mail_ack_due_minutes', 'messages', 1.0, 5.0, true, 0.5),
+  ('mail_stale_reservations', 'Active file reservations in a project held by retired, dead or inactive agents', 'reservations', 1.0, 3.0, true, 0.6)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

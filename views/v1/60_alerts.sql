@@ -23,7 +23,14 @@ SELECT * FROM (VALUES
   ('machine_silent',     'freshness',          'crit', 30,  'A machine or source stopped delivering data'),
   ('collector_failing',  'collector_failures', 'crit', 60,  'A collector fails on most of its runs'),
   ('dirty_repos',        'dirty_repos',        'warn', 240, 'Many repositories with uncommitted changes on a machine'),
-  ('usage_window',       'usage_limit',        'warn', 60,  'An agent account''s usage window is about to run out')
+  ('usage_window',       'usage_limit',        'warn', 60,  'An agent account''s usage window is about to run out'),
+  ('mail_urgent_unread', 'mail_urgent_unread', 'warn', 60,  'Urgent agent mail left unread'),
+  ('mail_ack_overdue',   'mail_ack_overdue',   'warn', 60,  'Agent mail waiting too long for its acknowledgement'),
+  ('cass_index_stale',   'cass_index_stale',   'warn', 240, 'The cass search index has not been updated for over 24 hours'),
+  ('cass_unhealthy',     'cass_unhealthy',     'crit', 120, 'cass reports its index unhealthy, stalled or failing'),
+  ('ntm_agent_error',    'ntm_agent_error',    'warn', 30,  'ntm reports agents in the error state'),
+  ('setup_failures',     'setup_failures',     'warn', 240, 'Installers failing in the setup checker (afsc)'),
+  ('bench_drift',        'bench_drift',        'warn', 720, 'A machine''s benchmark score fell well below its own baseline')
 ) t(rule_id, factor_id, min_severity, cooldown_minutes, description);
 COMMENT ON VIEW v1.alert_rules IS 'Alert rules: the health factor each watches, the severity from which it alerts, its cooldown (minutes a resolved alert stays resolved before it may reopen) and what it means';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
-import { alertDeliveriesFile, alertsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
+import { alertDeliveriesFile, alertsFile, incidentsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
 import { activePricingFile } from './pricing.ts';
@@ -196,7 +196,9 @@ function variableStatements(v: SessionValues): string[] {
   return settings;
 }
 
-const STATE_FILES = { vc_alerts_file: alertsFile, vc_alert_deliveries_file: alertDeliveriesFile, vc_snapshots_file: snapshotsFile } as const;
+const STATE_FILES = {
+  vc_alerts_file: alertsFile, vc_alert_deliveries_file: alertDeliveriesFile, vc_snapshots_file: snapshotsFile, vc_incidents_file: incidentsFile,
+} as const;
 type StateVariable = keyof typeof STATE_FILES;
 
 /** The state files of `dataDir` that exist, else the empty file (null: all empty). */

@@ -45,6 +45,9 @@ export const alertsFile = (dataDir: string) => path.join(dataDir, 'state', 'aler
 /** Fleet snapshots (vc snapshot): one line per machine per snapshot, appended. */
 export const snapshotsFile = (dataDir: string) => path.join(dataDir, 'state', 'snapshots.jsonl');
 
+/** Incidents (vc incident): every open, note and close, appended. */
+export const incidentsFile = (dataDir: string) => path.join(dataDir, 'state', 'incidents.jsonl');
+
 /** Every webhook delivery attempt of an alert transition, appended. */
 export const alertDeliveriesFile = (dataDir: string) => path.join(dataDir, 'state', 'alert-deliveries.jsonl');
 

@@ -26,6 +26,7 @@ const main = defineCommand({
     watch: lazy(() => import('./watch.ts')),
     snapshot: lazy(() => import('./snapshot.ts')),
     diff: lazy(() => import('./diff.ts')),
+    incident: lazy(() => import('./incident.ts')),
   },
 });
 

@@ -16,6 +16,9 @@ export const COLLECTORS = {
   'codex-logs': { description: 'Codex CLI session logs, read incrementally: cumulative token counts, models, server-side rate limits', intervalSeconds: 300, timeoutSeconds: 120 },
   'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
   caut: { description: 'caut usage --json: per provider account, usage windows (used %, resets), login, status page, caut errors', intervalSeconds: 300, timeoutSeconds: 90 },
+  // caam limits calls each provider's API once per vault profile: every 10 minutes at most.
+  caam: { description: 'caam status --json and limits --format json: active profile per tool, health, cooldown, quota windows of every vault profile', intervalSeconds: 600, timeoutSeconds: 120 },
+  ru: { description: 'ru status --json --no-fetch and ru list --json: the repositories ru keeps, with status, branch, ahead/behind, dirty, origin mismatch', intervalSeconds: 600, timeoutSeconds: 90 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

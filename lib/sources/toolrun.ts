@@ -124,3 +124,12 @@ export function isoTime(v: unknown): string | null {
   const t = Date.parse(s.replace(/(\.\d{3})\d+/, '$1'));
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
+
+/**
+ * A Go `time.Time` as ISO UTC, or null: Go encodes an unset time as "0001-01-01T00:00:00Z" (its
+ * zero value; `omitempty` does not drop it), which means unknown, not year 1.
+ */
+export function goTime(v: unknown): string | null {
+  const t = isoTime(v);
+  return t === null || t < '1970' ? null : t;
+}

@@ -19,6 +19,7 @@ SELECT * FROM (VALUES
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
   ('usage_limit',        'Share of an agent''s usage window used, as its server reports it', '%', 80.0, 95.0, true, 0.9),
   ('usage_burn',         'Tokens in the last hour, as a multiple of the usual hour (from 1M tokens/h)', 'x', 3.0, 6.0, true, 0.5),
-  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5)
+  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5),
+  ('account_limit',      'Share of an account''s usage window used (caut, caam), while the window runs', '%', 80.0, 95.0, true, 0.9)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

@@ -14,7 +14,7 @@
 // `raw`: newer builds add fields (credential_source, quota status, billing) whose names are unconfirmed.
 import { z } from 'zod';
 import type { CollectorDef, Item } from '../collector.ts';
-import { excerpt, goTime, parseJson, runTool, validate, type StepResult } from './toolrun.ts';
+import { goTime, parseJson, runTool, stepError, validate, type StepResult } from './toolrun.ts';
 
 const num = z.number().finite();
 const text = z.string().nullable();
@@ -201,18 +201,10 @@ const windowFields = (name: 'primary' | 'secondary' | 'tertiary', w: UsageWindow
   [`${name}_severity`]: cut(w?.severity, 40),
 });
 
-/** A step that did not print what it should: the error names the command, its exit status and what it said. */
-function stepFailure(what: string, step: StepResult): Error | null {
-  if (step.rc === 124) return new Error(`${what} did not answer in time and was stopped`);
-  if (step.rc === 0) return null;
-  const said = step.stderr.trim() ? `; stderr: ${excerpt(step.stderr.trim().split('\n').slice(-3).join(' '))}` : '';
-  return new Error(`${what} exited ${step.rc ?? '(killed)'}${step.stdout.trim() ? `: ${excerpt(step.stdout)}` : ''}${said}`);
-}
-
 /** The `tool` items and the run's warnings and recommendations from `caam status --json`. */
 export function caamStatusItems(step: StepResult): { tools: Item[]; warnings: string[] | null; recommendations: string[] | null } {
   const what = 'caam status --json';
-  const failed = stepFailure(what, step);
+  const failed = stepError(what, step);
   if (failed) throw failed;
   const status = validate(statusSchema, parseJson(step.stdout, what), what);
   const tools: Item[] = (status.tools ?? []).map((t) => ({
@@ -234,7 +226,7 @@ export function caamStatusItems(step: StepResult): { tools: Item[]; warnings: st
 /** The `profile` items from `caam limits --format json` (an empty vault prints `[]`). */
 export function caamLimitsItems(step: StepResult): Item[] {
   const what = 'caam limits --format json';
-  const failed = stepFailure(what, step);
+  const failed = stepError(what, step);
   if (failed) throw failed;
   const rows = validate(limitsSchema, parseJson(step.stdout, what), what) ?? [];
   const ranks = new Map<string, number>();

@@ -14,7 +14,7 @@
 // count) are stored as NULL: unknown, never a count. No config: empty stdout, exit 0.
 import { z } from 'zod';
 import type { CollectorDef, Item } from '../collector.ts';
-import { excerpt, isoTime, parseJson, runTool, validate, type StepResult } from './toolrun.ts';
+import { excerpt, isoTime, parseJson, runTool, stepError, validate, type StepResult } from './toolrun.ts';
 
 const text = z.string().nullable();
 
@@ -77,17 +77,10 @@ const BLANK: Omit<RuItem, 'type'> = {
   repo: null, path: null, url: null, status: null, branch: null, ahead: null, behind: null, dirty: null, mismatch: null,
 };
 
-/** A step that did not succeed: the error names the command, its exit status and what it said. */
-function stepFailure(what: string, step: StepResult): Error | null {
-  if (step.rc === 124) return new Error(`${what} did not answer in time and was stopped`);
-  if (step.rc === 0) return null;
-  const said = step.stderr.trim() ? `; stderr: ${excerpt(step.stderr.trim().split('\n').slice(-3).join(' '))}` : '';
-  return new Error(`${what} exited ${step.rc ?? '(killed)'}${step.stdout.trim() ? `: ${excerpt(step.stdout)}` : ''}${said}`);
-}
-
 /** ru's own note when it printed nothing: its last stderr line, without the leading symbol. */
 const note = (stderr: string) => {
-  const last = stderr.trim().split('\n').at(-1)?.replace(/^[^\p{L}\p{N}]+/u, '').trim();
+  // ru's log lines start with a symbol (ℹ, ⚠, ✖), which is no part of the message.
+  const last = stderr.trim().split('\n').at(-1)?.replace(/^(?:[^\p{L}\p{N}]|[ℹ⚠✖✔✓])+/u, '').trim();
   return last ? last.slice(0, 300) : null;
 };
 
@@ -97,7 +90,7 @@ export interface RuStatus { shape: 'envelope' | 'array' | 'empty'; version: stri
 /** `ru status --json --no-fetch`: an envelope, a bare array (ru <= 1.2.1) or nothing (no config). */
 export function parseRuStatus(step: StepResult): RuStatus {
   const what = 'ru status --json --no-fetch';
-  const failed = stepFailure(what, step);
+  const failed = stepError(what, step);
   if (failed) throw failed;
   if (!step.stdout.trim()) return { shape: 'empty', version: null, generatedAt: null, total: null, repos: [], note: note(step.stderr) };
   const doc = parseJson(step.stdout, what);
@@ -114,7 +107,7 @@ export interface RuList { shape: 'envelope' | 'lines' | 'empty'; byPath: Map<str
 /** `ru list --json`: the configured URL per path (an envelope), or no URLs (ru <= 1.2.1 printed one URL a line). */
 export function parseRuList(step: StepResult): RuList {
   const what = 'ru list --json';
-  const failed = stepFailure(what, step);
+  const failed = stepError(what, step);
   if (failed) throw failed;
   const t = step.stdout.trim();
   if (!t) return { shape: 'empty', byPath: new Map() };

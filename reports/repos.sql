@@ -8,7 +8,7 @@ SELECT machine_id, count(*) AS repos, count(*) FILTER (WHERE dirty) AS dirty,
 FROM v1.repos_merged GROUP BY machine_id ORDER BY machine_id;
 
 -- name: repos
-SELECT machine_id, name, path, state, branch, upstream, ahead, behind, dirty, dirty_files, staged_files, untracked_files,
+SELECT machine_id, name, path, state, branch, detached, upstream, ahead, behind, dirty, dirty_files, staged_files, untracked_files,
   conflicted_files, stash_count, last_commit_at, last_commit_age_s, last_commit_subject, remote_url, error,
   seen_by, state_from, ru_repo, ru_url, ru_status, mismatch
 FROM v1.repos_merged

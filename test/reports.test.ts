@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { repoRoot } from '../lib/paths.ts';
 import { tmpDir, vc } from './helpers.ts';
 
-const REPORTS = ['triage', 'health', 'machines', 'repos', 'agents'];
+const REPORTS = ['triage', 'health', 'machines', 'repos', 'agents', 'accounts'];
 let demoEnv: NodeJS.ProcessEnv;
 
 before(() => {

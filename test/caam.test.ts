@@ -420,6 +420,16 @@ describe('caam and accounts views: given rows, expected rows', () => {
   });
 });
 
+test('a caut login with no e-mail and no caam is one account, "(unknown)", still graded', async (t) => {
+  const dir = tmpDir('vc-caam-unknown-');
+  await store(dir, 'caut', 'm5', at('11:30'), [{ type: 'run', exit_code: 0 }, { type: 'provider', provider: 'codex', login_method: 'oauth-partial',
+    updated_at: at('11:30'), primary_used_percent: 81, primary_window_minutes: 300, primary_resets_at: at('13:00') }]);
+  const s = await openSession({ dataDir: dir, now: NOW });
+  t.after(() => s.close());
+  assert.deepEqual(await s.query(`SELECT account, profile, in_use, headroom_percent FROM v1.accounts`), [{ account: '(unknown)', profile: null, in_use: true, headroom_percent: 19 }]);
+  assert.deepEqual(await s.query(`SELECT subject, value, fix FROM v1.accounts_factors`), [{ subject: 'codex (unknown) primary', value: 81, fix: null }]);
+});
+
 describe('vc report accounts', () => {
   test('--json: the envelope with the accounts, windows, recommendations and alerts; --md: the same for people', async (t) => {
     const dir = tmpDir('vc-caam-report-');

@@ -47,7 +47,8 @@ keys AS (
   UNION SELECT machine_id, tool, active_profile FROM active
 )
 SELECT k.machine_id, k.provider, k.account_key,
-  coalesce(c.account, t.identity_email, p.profile, t.active_profile) AS account,
+  -- caut may know a login without its e-mail (e.g. Codex with only an account id).
+  coalesce(c.account, t.identity_email, p.profile, t.active_profile, '(unknown)') AS account,
   coalesce(c.profile, p.profile, t.active_profile) AS profile,
   -- In use: caut's live login (unless caut found no credentials), or caam's active profile.
   (c.machine_id IS NOT NULL AND c.login_method IS DISTINCT FROM 'cli-unauthenticated') OR t.machine_id IS NOT NULL AS in_use,

@@ -23,6 +23,9 @@ export const COLLECTORS = {
   afsc: { description: 'automated_flywheel_setup_checker status: its latest run of installer checks, per installer status and classified error', intervalSeconds: 1800, timeoutSeconds: 60 },
   'cloud-bench': { description: "cloud_benchmarker's SQLite store, read incrementally: per benchmarked host and run, sysbench subscores and the overall score", intervalSeconds: 3600, timeoutSeconds: 60 },
   'agent-mail': { description: 'mcp_agent_mail store (read-only SQLite): messages, read/ack times, file reservations, open items, agents (no bodies, no tokens)', intervalSeconds: 300, timeoutSeconds: 120 },
+  // caam limits calls each provider's API once per vault profile: every 10 minutes at most.
+  caam: { description: 'caam status --json and limits --format json: active profile per tool, health, cooldown, quota windows of every vault profile', intervalSeconds: 600, timeoutSeconds: 120 },
+  ru: { description: 'ru status --json --no-fetch and ru list --json: the repositories ru keeps, with status, branch, ahead/behind, dirty, origin mismatch', intervalSeconds: 600, timeoutSeconds: 90 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

@@ -19,4 +19,6 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   afsc: async () => (await import('./sources/afsc.ts')).afscCollector,
   'cloud-bench': async () => (await import('./sources/cloud-bench.ts')).cloudBenchCollector,
   'agent-mail': async () => (await import('./sources/agent-mail.ts')).agentMailCollector,
+  caam: async () => (await import('./sources/caam.ts')).caamCollector,
+  ru: async () => (await import('./sources/ru.ts')).ruCollector,
 };

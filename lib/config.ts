@@ -132,6 +132,20 @@ const collectorsSchema = z.strictObject({
     /** Rows read per kind and round trip while catching up (messages, reads, ...). */
     batch_rows: z.number().int().min(10).max(20000).default(2000),
   }).prefault({}),
+  caam: z.strictObject({
+    ...collectorBase,
+    /** Limit on `caam version` and `caam status --json` each (local reads). */
+    status_timeout_seconds: z.number().int().min(1).max(120).default(15),
+    /** Limit on `caam limits --format json` (caam's own budget is 60 s: one API call per profile). */
+    limits_timeout_seconds: z.number().int().min(1).max(300).default(75),
+  }).prefault({}),
+  ru: z.strictObject({
+    ...collectorBase,
+    /** Limit on `ru status --json --no-fetch` (local git in every configured repository). */
+    status_timeout_seconds: z.number().int().min(1).max(600).default(60),
+    /** Limit on `ru list --json` (reads ru's config only). */
+    list_timeout_seconds: z.number().int().min(1).max(120).default(15),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

@@ -50,6 +50,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   beads: () => import('../reports/beads.ts'),
   sessions: () => import('../reports/sessions.ts'),
   mail: () => import('../reports/mail.ts'),
+  accounts: () => import('../reports/accounts.ts'),
 };
 
 interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }

@@ -357,3 +357,25 @@ export function jsonObjects(text: string): { objects: Array<Record<string, unkno
   }
   return { objects, skipped };
 }
+
+/**
+ * A Go `time.Time` as ISO UTC, or null: Go encodes an unset time as "0001-01-01T00:00:00Z" (its
+ * zero value; `omitempty` does not drop it), which means unknown, not year 1.
+ */
+export function goTime(v: unknown): string | null {
+  const t = isoTime(v);
+  return t === null || t < '1970' ? null : t;
+}
+
+/**
+ * Why a step that should have exited 0 did not (null when it did): stopped at its timeout, or its
+ * exit status with what it printed and the line of stderr that says why (an `Error: ...` line,
+ * where a CLI prints one before its usage text; else the last line).
+ */
+export function stepError(what: string, step: StepResult): Error | null {
+  if (step.rc === 124) return new Error(`${what} did not answer in time and was stopped`);
+  if (step.rc === 0) return null;
+  const lines = step.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = lines.find((l) => /^(error|fatal)\b/i.test(l)) ?? lines.at(-1);
+  return new Error(`${what} exited ${step.rc ?? '(killed)'}${step.stdout.trim() ? `: ${excerpt(step.stdout)}` : ''}${why ? `; stderr: ${excerpt(why)}` : ''}`);
+}

@@ -36,6 +36,7 @@ SELECT * FROM (VALUES
   ('bench_drift',        'Points the latest overall benchmark score fell under the median of the host''s earlier runs (30 days)', 'points', 15.0, 30.0, true, 0.4),
   ('mail_urgent_unread', 'Urgent mcp_agent_mail messages a recipient left unread past the grace (vc_mail_unread_grace_minutes)', 'messages', 1.0, 5.0, true, 0.6),
   ('mail_ack_overdue',   'mcp_agent_mail messages a recipient has not acknowledged within vc_mail_ack_due_minutes', 'messages', 1.0, 5.0, true, 0.5),
-  ('mail_stale_reservations', 'Active file reservations in a project held by retired, dead or inactive agents', 'reservations', 1.0, 3.0, true, 0.6)
+  ('mail_stale_reservations', 'Active file reservations in a project held by retired, dead or inactive agents', 'reservations', 1.0, 3.0, true, 0.6),
+  ('account_limit',      'Share of an account''s usage window used (caut, caam), while the window runs', '%', 80.0, 95.0, true, 0.9)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

@@ -24,6 +24,7 @@ SELECT * FROM (VALUES
   ('collector_failing',  'collector_failures', 'crit', 60,  'A collector fails on most of its runs'),
   ('dirty_repos',        'dirty_repos',        'warn', 240, 'Many repositories with uncommitted changes on a machine'),
   ('usage_window',       'usage_limit',        'warn', 60,  'An agent account''s usage window is about to run out'),
+  ('account_limit',      'account_limit',      'warn', 60,  'An account''s usage window (caut, caam) is near its limit'),
   ('mail_urgent_unread', 'mail_urgent_unread', 'warn', 60,  'Urgent agent mail left unread'),
   ('mail_ack_overdue',   'mail_ack_overdue',   'warn', 60,  'Agent mail waiting too long for its acknowledgement'),
   ('cass_index_stale',   'cass_index_stale',   'warn', 240, 'The cass search index has not been updated for over 24 hours'),

@@ -16,6 +16,8 @@ export const COLLECTORS = {
   'codex-logs': { description: 'Codex CLI session logs, read incrementally: cumulative token counts, models, server-side rate limits', intervalSeconds: 300, timeoutSeconds: 120 },
   'gemini-logs': { description: 'Gemini CLI chat logs (JSONL and legacy JSON), read incrementally: per-message token usage', intervalSeconds: 300, timeoutSeconds: 120 },
   caut: { description: 'caut usage --json: per provider account, usage windows (used %, resets), login, status page, caut errors', intervalSeconds: 300, timeoutSeconds: 90 },
+  dcg: { description: 'dcg (destructive_command_guard): denied and allowed commands, rule, pack, cwd, command hash, from pending_exceptions.jsonl and its history DB, incrementally', intervalSeconds: 300, timeoutSeconds: 90 },
+  rano: { description: 'rano: agents\' network connections (provider, process, remote host and port, duration) from its SQLite store, by row id', intervalSeconds: 300, timeoutSeconds: 90 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

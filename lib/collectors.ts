@@ -12,4 +12,6 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   'codex-logs': async () => (await import('./sources/codex-logs.ts')).codexLogsCollector,
   'gemini-logs': async () => (await import('./sources/gemini-logs.ts')).geminiLogsCollector,
   caut: async () => (await import('./sources/caut.ts')).cautCollector,
+  dcg: async () => (await import('./sources/dcg.ts')).dcgCollector,
+  rano: async () => (await import('./sources/rano.ts')).ranoCollector,
 };

@@ -19,6 +19,10 @@ SELECT * FROM (VALUES
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
   ('usage_limit',        'Share of an agent''s usage window used, as its server reports it', '%', 80.0, 95.0, true, 0.9),
   ('usage_burn',         'Tokens in the last hour, as a multiple of the usual hour (from 1M tokens/h)', 'x', 3.0, 6.0, true, 0.5),
-  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5)
+  ('usage_no_commits',   'Hours an agent session has burned tokens with no commit in its repository', 'h', 2.0, 4.0, true, 0.5),
+  ('dcg_denies',         'Commands dcg denied in the last hour',                    'denies',  10.0,  30.0, true, 0.6),
+  ('dcg_new_critical_rule', 'Hits of a critical dcg rule the machine first hit in the recent window', 'hits', 1.0, 5.0, true, 0.8),
+  ('network_unknown_domains', 'Hosts agents first contacted in the recent window, not on the known list nor local', 'hosts', 3.0, 10.0, true, 0.4),
+  ('network_spike',      'Agent connections in the last hour, as a multiple of the usual hour (from 30 an hour)', 'x', 3.0, 6.0, true, 0.5)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

@@ -212,6 +212,8 @@ all_factors AS (
   UNION ALL BY NAME FROM failures UNION ALL BY NAME FROM dirty UNION ALL BY NAME FROM idle
   UNION ALL BY NAME FROM dead UNION ALL BY NAME FROM stopped
   UNION ALL BY NAME FROM v1.usage_factors
+  UNION ALL BY NAME FROM v1.dcg_factors
+  UNION ALL BY NAME FROM v1.network_factors
 )
 SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS value, t.unit, t.warn, t.crit,
   coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse)) AS severity,

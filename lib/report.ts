@@ -46,6 +46,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   repos: () => import('../reports/repos.ts'),
   agents: () => import('../reports/agents.ts'),
   usage: () => import('../reports/usage.ts'),
+  events: () => import('../reports/events.ts'),
 };
 
 interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }

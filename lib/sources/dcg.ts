@@ -224,14 +224,18 @@ export function dcgCursorFrom(saved: unknown, warn: (m: string) => void): DcgCur
   return { pending: {}, seen: {}, rules: {}, history: null };
 }
 
-/** Pending records expire after 24 h; what is remembered of them is kept a day longer, then dropped. */
+/**
+ * Pending records expire after 24 h; what is remembered of them is kept a day longer than the
+ * newest record's expiry, then dropped (times of the machine's own clock, not vc's).
+ */
 const SEEN_KEEP_MS = 48 * 3600_000;
 const SEEN_KEY = 16;
 
-function pruneSeen(seen: Record<string, string>, now: number): void {
+export function pruneSeen(seen: Record<string, string>): void {
+  const expiry = (v: string) => Date.parse(v.split('|')[0]!);
+  const newest = Math.max(...Object.values(seen).map(expiry).filter(Number.isFinite));
   for (const [k, v] of Object.entries(seen)) {
-    const expires = Date.parse(v.split('|')[0]!);
-    if (!Number.isFinite(expires) || expires < now - SEEN_KEEP_MS) delete seen[k];
+    if (!(expiry(v) >= newest - SEEN_KEEP_MS)) delete seen[k];
   }
 }
 
@@ -316,7 +320,7 @@ async function readHistory(ctx: CollectContext, state: DcgCursor, save: (items: 
       await save(res.items);
     }
     if (ctx.timeLeftMs() < stopAt) {
-      ctx.warn(`read dcg's history partly (${page} pages this run): the next run reads on from here`);
+      ctx.warn(`read dcg's history partly (${page} page${page === 1 ? '' : 's'} this run): the next run reads on from here`);
       return null;
     }
   }
@@ -330,7 +334,7 @@ export const dcgCollector: CollectorDef = {
   async collect(ctx) {
     const cfg = ctx.config.collectors.dcg;
     const state = dcgCursorFrom(ctx.cursor, ctx.warn);
-    pruneSeen(state.seen, Date.now());
+    pruneSeen(state.seen);
     const snapshot = (): DcgCursor => ({ ...state, seen: { ...state.seen }, rules: { ...state.rules } });
     const save = (items: Item[]) => ctx.commit(items, snapshot());
     // The pending files, through the shared tail reader: its cursor is one part of ours.

@@ -3,18 +3,23 @@
 -- span in reports/events.sql) and the start of the span.
 
 -- Per machine and hour: commands judged, denied, warned, allowed (with a rule hit: allowlisted or
--- log-only matches, which ran), and the rule denied most.
+-- log-only matches, which ran), and the rule denied most (on a tie, the first by name).
 CREATE MACRO vc_dcg_hourly(events, since) AS TABLE
-SELECT machine_id, date_trunc('hour', ts) AS hour,
+WITH e AS (SELECT * FROM query_table(events) WHERE ts >= since AND ts <= vc_now()),
+denied AS (
+  SELECT machine_id, date_trunc('hour', ts) AS hour, rule_id, count(*) AS n
+  FROM e WHERE outcome = 'deny' AND rule_id IS NOT NULL GROUP BY ALL
+),
+top AS (SELECT machine_id, hour, first(rule_id ORDER BY n DESC, rule_id) AS top_denied_rule FROM denied GROUP BY ALL)
+SELECT e.machine_id, date_trunc('hour', e.ts) AS hour,
   count(*) AS commands,
   count(*) FILTER (WHERE outcome = 'deny') AS denies,
   count(*) FILTER (WHERE outcome = 'warn') AS warns,
   count(*) FILTER (WHERE outcome IN ('allow', 'bypass') AND rule_id IS NOT NULL) AS allowed_rule_hits,
   count(DISTINCT rule_id) FILTER (WHERE outcome = 'deny') AS denied_rules,
-  mode(rule_id) FILTER (WHERE outcome = 'deny') AS top_denied_rule
-FROM query_table(events)
-WHERE ts >= since AND ts <= vc_now()
-GROUP BY machine_id, date_trunc('hour', ts);
+  any_value(t.top_denied_rule) AS top_denied_rule
+FROM e LEFT JOIN top t ON t.machine_id = e.machine_id AND t.hour = date_trunc('hour', e.ts)
+GROUP BY e.machine_id, date_trunc('hour', e.ts);
 
 -- Per machine and rule: hits by outcome, when, where, and the first time the machine hit the rule
 -- (the collector's memory of it, else the earliest hit here).

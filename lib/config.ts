@@ -83,8 +83,8 @@ const collectorsSchema = z.strictObject({
     ...collectorBase,
     /** rano's SQLite store (its --sqlite): rano's default, observer.sqlite, is relative to where it was started, so there is none. */
     store: machinePath.optional(),
-    /** Rows read per query; a long catch-up reads batch after batch. */
-    batch_rows: z.number().int().min(1).max(100_000).default(5000),
+    /** Rows read per query (at most what fits in max_output_bytes); a long catch-up reads batch after batch. */
+    batch_rows: z.number().int().min(1).max(100_000).default(2000),
   }).prefault({}),
 }).prefault({});
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCollector, type CollectContext, type Item } from '../lib/collector.ts';
 import { loadConfig, validateConfig } from '../lib/config.ts';
-import { dcgCollector, dcgSchema, exportCommand, historyItems, pendingFact, pruneSeen, type DcgItem } from '../lib/sources/dcg.ts';
+import { dcgCollector, dcgSchema, exportCommand, historyItems, historyPage, pendingFact, pruneSeen, type DcgItem } from '../lib/sources/dcg.ts';
 import { openSession, type Session } from '../lib/duck.ts';
 import { reportContext, runReportQueries } from '../lib/report.ts';
 import { appendEnvelopes } from '../lib/store.ts';
@@ -81,11 +81,34 @@ describe('dcg history export --format jsonl, parsed', () => {
     assert.throws(() => historyItems({ stdout: '', stderr: '', rc: 124 }), /did not answer in time/);
   });
 
-  test('the export command carries only plain times', () => {
-    assert.equal(exportCommand({ since: '2026-08-20T14:03:07.412Z', until: null, newest: null }, 5000),
-      '"$VC_TOOL" history export --format jsonl --since 2026-08-20T14:03:07.412Z --limit 5000');
-    assert.match(exportCommand({ since: '2026-08-20T14:03:07.412Z', until: '2026-08-20T15:00:00.001Z', newest: null }, 3), /--until 2026-08-20T15:00:00\.001Z --limit 3$/);
-    assert.throws(() => exportCommand({ since: '2026-08-20; rm -rf /', until: null, newest: null }, 1), /not a plain time/);
+  test('the export command carries only plain times, and cuts its output at the byte budget keeping dcg\'s status', () => {
+    const cmd = exportCommand({ since: '2026-08-20T14:03:07.412Z', until: null, newest: null }, 5000, 1000);
+    assert.match(cmd, /\{ "\$VC_TOOL" history export --format jsonl --since 2026-08-20T14:03:07\.412Z --limit 5000; echo "\$\?" > "\$vc_rc"; \} \| head -c 1001\n/);
+    assert.match(exportCommand({ since: '2026-08-20T14:03:07.412Z', until: '2026-08-20T15:00:00.001Z', newest: null }, 3, 10), /--until 2026-08-20T15:00:00\.001Z --limit 3;/);
+    assert.throws(() => exportCommand({ since: '2026-08-20; rm -rf /', until: null, newest: null }, 1, 10), /not a plain time/);
+    // The step itself, with a stand-in dcg: its status comes through the cut.
+    const step = (dcg: string, budget: number) => {
+      const dir = tmpDir('vc-dcg-step-');
+      writeExecutable(dir, 'dcg', `#!/bin/sh\n${dcg}\n`);
+      const sh = `VC_TOOL=${dir}/dcg; export VC_TOOL; sh -c '${exportCommand({ since: '2026-08-20T00:00:00.000Z', until: null, newest: null }, 9, budget).replace(/'/g, `'\\''`)}'; echo " rc=$?"`;
+      return execFileSync('sh', ['-c', sh], { encoding: 'utf8' });
+    };
+    assert.equal(step('echo "Error: Invalid since datetime" >&2; exit 1', 100), ' rc=1\n');
+    assert.equal(step('printf \'{"a":1}\\n\'', 100), '{"a":1}\n rc=0\n');
+    assert.equal(step('yes \'{"timestamp":"x"}\'', 30), '{"timestamp":"x"}\n{"timestamp":' + ' rc=141\n');
+  });
+
+  test('a page cut at the byte budget keeps its whole lines and says more may be left', () => {
+    const out = fixture('default').stdout;
+    const budget = out.indexOf('\n', 800);
+    const page = historyPage({ stdout: out.slice(0, budget + 1 + 1), stderr: '', rc: 141 }, 5000, budget);
+    assert.ok('items' in page);
+    assert.deepEqual([page.rows, page.full, page.oldest], [out.slice(0, budget).split('\n').length, true, '2026-08-20T14:40:12.300Z']);
+    const whole = historyPage(fixture('default'), 5000, 1 << 20);
+    assert.ok('items' in whole);
+    assert.deepEqual([whole.rows, whole.full], [6, false]);
+    assert.equal((historyPage(fixture('default'), 6, 1 << 20) as { full: boolean }).full, true, 'as many rows as asked: more may be left');
+    assert.throws(() => historyPage({ stdout: `{"timestamp":"${'x'.repeat(200)}`, stderr: '', rc: 141 }, 10, 100), /a row of more than 100 bytes/);
   });
 });
 
@@ -115,13 +138,13 @@ describe('pending_exceptions.jsonl records, parsed', () => {
 });
 
 /** A collector context that runs scripts with the local sh (PATH given) and records the commits. */
-function localCtx(toml: Record<string, unknown>, cursor: unknown, PATH: string) {
+function localCtx(toml: Record<string, unknown>, cursor: unknown, PATH: string, maxBytes = 16 << 20) {
   const config = validateConfig({ collectors: { dcg: toml } }, '(test)');
   const commits: Array<{ items: Item[]; cursor: any }> = [];
   const warnings: string[] = [];
   const clock = { left: 60_000 };
   const ctx = {
-    machine: config.machines[0], config, runId: 'r', cursor, limits: { timeoutMs: 60_000, maxBytes: 16 << 20 },
+    machine: config.machines[0], config, runId: 'r', cursor, limits: { timeoutMs: 60_000, maxBytes },
     warn: (m: string) => warnings.push(m),
     run: async (_what: string, script: string) => ({ stdout: execFileSync('sh', ['-s'], { input: script, env: { ...process.env, PATH }, encoding: 'utf8' }) }),
     commit: async (items: Item[], c: unknown) => { commits.push({ items, cursor: JSON.parse(JSON.stringify(c)) }); },
@@ -195,6 +218,23 @@ describe('dcg history, paged', () => {
       'history export --format jsonl --since 2026-08-20T10:07:00.005Z --until 2026-08-20T10:07:00.006Z --limit 3',
       'history export --format jsonl --since 2026-08-20T10:11:00.005Z --limit 3',
     ]);
+  });
+});
+
+describe('dcg history, paged by size', () => {
+  test('pages of long rows are cut at the byte budget and read on below their oldest row', async () => {
+    const dir = tmpDir('vc-dcg-page-');
+    const fake = pagingDcg(dir);
+    fake.setRows([1, 2, 3, 4, 5, 6, 7]);
+    const rowBytes = row(1).length + 1;
+    // Room for three rows a page (the budget is 3/4 of the output cap).
+    const c = localCtx({ dir: path.join(dir, 'nodcg'), history_page_rows: 100 }, { history: { since: '2026-08-20T10:00:00.000Z', until: null, newest: null } },
+      `${dir}:${process.env.PATH}`, Math.ceil((rowBytes * 3.5) / 0.75));
+    await dcgCollector.collect(c.ctx);
+    assert.equal(new Set(c.items().map((i) => i.key)).size, 7);
+    // Page 1 holds rows 7 to 4 whole (allow rows are shorter) and a part of row 3; page 2 the rest; then the head.
+    assert.deepEqual(fake.calls().map((x) => /--until (\S+)/.exec(x)?.[1] ?? null), [null, '2026-08-20T10:04:00.006Z', null]);
+    assert.deepEqual(c.cursor().history, { since: '2026-08-20T10:07:00.005Z', until: null, newest: '2026-08-20T10:07:00.005Z' });
   });
 });
 

@@ -46,7 +46,8 @@ describe('rano rows, parsed', () => {
 
   test('a column the store lacks is read as NULL; ids and limits are checked integers', () => {
     const q = batchQuery(new Set(['id', 'ts', 'event', 'provider', 'remote_ip', 'domain']), 41, 100);
-    assert.match(q, /SELECT id, ts, NULL AS run_id, event, provider, NULL AS pid,/);
+    assert.match(q, /SELECT id, ts, NULL AS run_id, event, substr\(provider, 1, 40\) AS provider, NULL AS pid,/);
+    assert.match(q, /substr\(domain, 1, 300\) AS domain/);
     assert.match(q, /WHERE id > 41 ORDER BY id LIMIT 100/);
     assert.throws(() => batchQuery(new Set(), 1.5, 1), /not an integer/);
   });

@@ -271,10 +271,33 @@ export function pendingItems(file: TailFile, state: DcgCursor, skip: (reason: st
 const CATCH_UP_SHARE = 0.6;
 const PLAIN_TIME = /^[0-9TZ:.-]+$/;
 
-/** The export command for a range (times are ISO strings vc made, checked plain). */
-export function exportCommand(range: HistoryRange, limit: number): string {
+/**
+ * The export step for a range: its output is cut at `budget` + 1 bytes (a page of long commands,
+ * heredocs, must not flood the output cap), keeping dcg's own exit status. Times are ISO strings
+ * vc made, checked plain.
+ */
+export function exportCommand(range: HistoryRange, limit: number, budget: number): string {
   for (const t of [range.since, range.until]) if (t !== null && !PLAIN_TIME.test(t)) throw new Error(`not a plain time: ${JSON.stringify(t)}`);
-  return `"$VC_TOOL" history export --format jsonl --since ${range.since}${range.until ? ` --until ${range.until}` : ''} --limit ${Math.trunc(limit)}`;
+  const args = `--format jsonl --since ${range.since}${range.until ? ` --until ${range.until}` : ''} --limit ${Math.trunc(limit)}`;
+  return `vc_rc=$(mktemp) || exit 1
+{ "$VC_TOOL" history export ${args}; echo "$?" > "$vc_rc"; } | head -c ${Math.trunc(budget) + 1}
+vc_r=$(cat "$vc_rc" 2>/dev/null); rm -f "$vc_rc"; exit "\${vc_r:-1}"`;
+}
+
+/**
+ * A page of the export: its rows, and whether more may be left below its oldest row (a full page,
+ * or one cut at the byte budget: its last, partial line is dropped).
+ */
+export function historyPage(step: StepResult, limit: number, budget: number): HistoryPage & { full?: boolean } {
+  const cut = Buffer.byteLength(step.stdout) > budget;
+  if (!cut) {
+    const page = historyItems(step);
+    return 'unavailable' in page ? page : { ...page, full: page.rows >= limit };
+  }
+  // dcg was stopped by the cut (SIGPIPE): its status says nothing about the rows printed before.
+  const page = historyItems({ ...step, stdout: step.stdout.slice(0, step.stdout.lastIndexOf('\n') + 1), rc: step.rc !== null && step.rc > 128 ? 0 : step.rc });
+  if ('items' in page && page.rows === 0) throw new Error(`dcg history export printed a row of more than ${budget} bytes`);
+  return { ...page, full: true };
 }
 
 const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -290,17 +313,19 @@ async function readHistory(ctx: CollectContext, state: DcgCursor, save: (items: 
   const stopAt = ctx.timeLeftMs() * (1 - CATCH_UP_SHARE);
   let range: HistoryRange = state.history ?? { since: new Date(Date.now() - cfg.history_days * 86400_000).toISOString(), until: null, newest: null };
   let headRead = false;
+  // What a page may print: most of the output cap (the rest is the script's framing and stderr).
+  const budget = Math.floor(ctx.limits.maxBytes * 0.75);
   for (let page = 1; ; page++) {
-    const run = await runTool(ctx, ['dcg'], [{ name: 'export', run: exportCommand(range, cfg.history_page_rows), timeoutSeconds: cfg.step_timeout_seconds }]);
+    const run = await runTool(ctx, ['dcg'], [{ name: 'export', run: exportCommand(range, cfg.history_page_rows, budget), timeoutSeconds: cfg.step_timeout_seconds }]);
     if ('absent' in run) return run.absent;
-    const res = historyItems(run.steps.export!);
+    const res = historyPage(run.steps.export!, cfg.history_page_rows, budget);
     if ('unavailable' in res) {
       ctx.warn(`dcg's history is not read here (${res.unavailable}): only denies are collected, from pending_exceptions.jsonl`);
       return null;
     }
     stampRules(res.items, state.rules);
     const newest = later(range.newest, res.newest);
-    if (res.rows < cfg.history_page_rows) {
+    if (!res.full) {
       // The range is read: rows up to `newest` are stored; later ones are the next range.
       const wasBacklog = range.until !== null;
       headRead ||= !wasBacklog;
@@ -312,7 +337,7 @@ async function readHistory(ctx: CollectContext, state: DcgCursor, save: (items: 
       // A full page: rows at and above its oldest millisecond are stored; below is left.
       let until = plusMs(res.oldest!, 1);
       if (range.until !== null && until >= range.until) {
-        ctx.warn(`more than ${cfg.history_page_rows} dcg history rows share the millisecond ${res.oldest}: the rest of them are not read`);
+        ctx.warn(`more dcg history rows share the millisecond ${res.oldest} than a page holds: the rest of them are not read`);
         until = res.oldest!;
       }
       range = { since: range.since, until, newest };

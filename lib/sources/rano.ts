@@ -61,6 +61,11 @@ const COLUMNS = ['id', 'ts', 'run_id', 'event', 'provider', 'pid', 'comm', 'cmdl
 /** In every version of the DDL, and the query needs them: without them it is not a rano store. */
 const REQUIRED = ['id', 'ts', 'event', 'remote_ip', 'domain'];
 
+/** Characters kept of the free-text columns (what ranoFact keeps, or a little more). */
+const TEXT_CAPS: Record<string, number> = { cmdline: 400, comm: 200, domain: 300, ancestry_path: 2000, run_id: 80, provider: 40 };
+/** What one row may take in sqlite3's JSON, at most (the caps above, escaped): batches are sized by it. */
+const ROW_BYTES = 8192;
+
 /** Share of the run's timeout a catch-up may use before it leaves the rest to the next run. */
 const CATCH_UP_SHARE = 0.6;
 
@@ -70,7 +75,8 @@ const CATCH_UP_SHARE = 0.6;
  * through rano's index on that column: min(id) there, then that row's time.
  */
 export function batchQuery(present: ReadonlySet<string>, lastId: number, limit: number): string {
-  const cols = COLUMNS.map((c) => (present.has(c) ? c : `NULL AS ${c}`)).join(', ');
+  // Long text is cut in the store, not here: a batch's JSON stays within the output cap (ROW_BYTES).
+  const cols = COLUMNS.map((c) => (!present.has(c) ? `NULL AS ${c}` : c in TEXT_CAPS ? `substr(${c}, 1, ${TEXT_CAPS[c]}) AS ${c}` : c)).join(', ');
   const unresolved = `(domain IS NULL OR domain IN ('', 'unknown'))`;
   return `WITH b AS (SELECT ${cols} FROM events WHERE id > ${sqlInt(lastId)} ORDER BY id LIMIT ${sqlInt(limit)}),
 d AS (SELECT DISTINCT domain AS host FROM b WHERE NOT ${unresolved}),
@@ -148,10 +154,11 @@ async function readEvents(ctx: CollectContext, store: string, skip: (reason: str
   let lastId = lastIdFrom(ctx.cursor) ?? 0;
   if (ctx.cursor !== null && lastIdFrom(ctx.cursor) === null) ctx.warn('the saved rano cursor is not {last_id}: the store is read from its start (stored rows are not stored twice)');
   const stopAt = ctx.timeLeftMs() * (1 - CATCH_UP_SHARE);
+  const limit = Math.max(1, Math.min(cfg.batch_rows, Math.floor(ctx.limits.maxBytes / ROW_BYTES)));
   for (let batch = 1; ; batch++) {
     const r = await readSqlite(ctx, what, store, [
       { name: 'max_id', sql: 'SELECT coalesce(max(id), 0) AS max_id FROM events' },
-      { name: 'rows', sql: batchQuery(present, lastId, cfg.batch_rows) },
+      { name: 'rows', sql: batchQuery(present, lastId, limit) },
     ]);
     if ('absent' in r) return { items: [], absent: r.absent };
     const maxId = num(r.rows.max_id![0]?.max_id) ?? 0;
@@ -166,7 +173,7 @@ async function readEvents(ctx: CollectContext, store: string, skip: (reason: str
     const next = ids.length ? Math.max(lastId, ...ids) : lastId;
     await ctx.commit(ranoItems(rows, skip), { last_id: next });
     lastId = next;
-    if (rows.length < cfg.batch_rows) return { items: [] };
+    if (rows.length < limit) return { items: [] };
     if (ctx.timeLeftMs() < stopAt) {
       ctx.warn(`caught up partly (${batch} batches this run): the next run reads on from id ${lastId}`);
       return { items: [] };

@@ -485,6 +485,7 @@ describe('dcg views: given rows, expected rows', () => {
   const query = (sql: string) => session.query(sql);
 
   test('dcg_events: each command once, the history row for a deny in both stores, the last read of a record, severity by rule', async () => {
+    assert.deepEqual(await query(`SELECT count(*) FILTER (WHERE rule_first_seen_at IS NULL) AS unset, count(*) FILTER (WHERE rule_id IS NULL) AS no_rule FROM v1.dcg_events`), [{ unset: 1, no_rule: 1 }]);
     assert.deepEqual(await query(`SELECT ts, origin, outcome, rule_id, severity, consumed_at FROM v1.dcg_events WHERE machine_id = 'm1' ORDER BY ts`), [
       { ts: '2026-11-24T04:00:00.000Z', origin: 'history', outcome: 'deny', rule_id: 'core.git:push-force-long', severity: 'critical', consumed_at: null },
       { ts: '2026-11-24T09:00:00.000Z', origin: 'history', outcome: 'deny', rule_id: 'core.filesystem:rm-rf-root-home', severity: 'critical', consumed_at: null },

@@ -122,7 +122,7 @@ SELECT m.machine_id, m.ts, m."type" AS origin, m.outcome, m.rule_id, m.pack_id, 
     WHEN list_contains(s.medium, m.pattern_name) THEN 'medium'
     WHEN list_contains(s.low, m.pattern_name) THEN 'low'
     ELSE 'high' END AS severity,
-  least(m.rule_first_seen_at, m.ts) AS rule_first_seen_at,
+  CASE WHEN m.rule_id IS NOT NULL THEN least(m.rule_first_seen_at, m.ts) END AS rule_first_seen_at,
   m.reason, m.cwd, m.command_hash, m.agent_type, m.session_id, m.eval_duration_us, m.allowlist_layer, m.exit_code, m.bypass_code,
   m.full_hash, m.short_code, m.expires_at, m.consumed_at, m.match_source, m.collected_at, m."key"
 FROM merged m LEFT JOIN v1.dcg_pack_severities s ON s.pack_id = m.pack_id;

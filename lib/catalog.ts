@@ -26,6 +26,8 @@ export const COLLECTORS = {
   // caam limits calls each provider's API once per vault profile: every 10 minutes at most.
   caam: { description: 'caam status --json and limits --format json: active profile per tool, health, cooldown, quota windows of every vault profile', intervalSeconds: 600, timeoutSeconds: 120 },
   ru: { description: 'ru status --json --no-fetch and ru list --json: the repositories ru keeps, with status, branch, ahead/behind, dirty, origin mismatch', intervalSeconds: 600, timeoutSeconds: 90 },
+  dcg: { description: 'dcg (destructive_command_guard): denied and allowed commands, rule, pack, cwd, command hash, from pending_exceptions.jsonl and its history DB, incrementally', intervalSeconds: 300, timeoutSeconds: 90 },
+  rano: { description: 'rano: agents\' network connections (provider, process, remote host and port, duration) from its SQLite store, by row id', intervalSeconds: 300, timeoutSeconds: 90 },
 } as const satisfies Record<string, CollectorInfo>;
 
 export type CollectorName = keyof typeof COLLECTORS;

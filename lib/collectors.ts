@@ -21,4 +21,6 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   'agent-mail': async () => (await import('./sources/agent-mail.ts')).agentMailCollector,
   caam: async () => (await import('./sources/caam.ts')).caamCollector,
   ru: async () => (await import('./sources/ru.ts')).ruCollector,
+  dcg: async () => (await import('./sources/dcg.ts')).dcgCollector,
+  rano: async () => (await import('./sources/rano.ts')).ranoCollector,
 };

@@ -146,6 +146,26 @@ const collectorsSchema = z.strictObject({
     /** Limit on `ru list --json` (reads ru's config only). */
     list_timeout_seconds: z.number().int().min(1).max(120).default(15),
   }).prefault({}),
+  dcg: z.strictObject({
+    ...collectorBase,
+    /** dcg's config dir: pending_exceptions.jsonl (and a newer dcg's rotated .1) are read there. */
+    dir: machinePath.default('~/.config/dcg'),
+    /** Also read dcg's history DB (dcg history export), where dcg's [history] is enabled. */
+    history: z.boolean().default(true),
+    /** How far back a first read of the history goes, in days. */
+    history_days: z.number().int().min(1).max(365).default(7),
+    /** Rows per `dcg history export --limit` page. */
+    history_page_rows: z.number().int().min(1).max(100_000).default(5000),
+    /** Seconds before a dcg command is stopped. */
+    step_timeout_seconds: z.number().int().min(1).max(300).default(30),
+  }).prefault({}),
+  rano: z.strictObject({
+    ...collectorBase,
+    /** rano's SQLite store (its --sqlite): rano's default, observer.sqlite, is relative to where it was started, so there is none. */
+    store: machinePath.optional(),
+    /** Rows read per query (at most what fits in max_output_bytes); a long catch-up reads batch after batch. */
+    batch_rows: z.number().int().min(1).max(100_000).default(2000),
+  }).prefault({}),
 }).prefault({});
 
 const collectorName = z.enum(COLLECTOR_NAMES as [CollectorName, ...CollectorName[]]);

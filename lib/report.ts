@@ -51,6 +51,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   sessions: () => import('../reports/sessions.ts'),
   mail: () => import('../reports/mail.ts'),
   accounts: () => import('../reports/accounts.ts'),
+  events: () => import('../reports/events.ts'),
 };
 
 interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }

@@ -1,4 +1,4 @@
-// vc report <name> [--md | --json] [--as-of TIME] [--since T --until T --by KEY --machine ID (usage)]
+// vc report <name> [--md | --json] [--as-of TIME] [--since T --until T --by KEY --machine ID (usage; events: no --by)]
 import { defineCommand } from 'citty';
 import { UsageError } from '../errors.ts';
 import { succeeded } from '../status.ts';
@@ -14,10 +14,10 @@ export default defineCommand({
     name: { type: 'positional', description: `one of: ${Object.keys(REPORTS).join(', ')}`, required: true },
     md: { type: 'boolean', description: 'Markdown for people and agents (default)' },
     json: { type: 'boolean', description: 'the robot envelope: schema_version, generated_at, data, staleness, warnings' },
-    since: { type: 'string', description: 'usage: from this day or time (YYYY-MM-DD or ISO 8601, UTC)', valueHint: 'TIME' },
-    until: { type: 'string', description: 'usage: up to this day (inclusive) or time', valueHint: 'TIME' },
+    since: { type: 'string', description: 'usage, events: from this day or time (YYYY-MM-DD or ISO 8601, UTC)', valueHint: 'TIME' },
+    until: { type: 'string', description: 'usage, events: up to this day (inclusive) or time', valueHint: 'TIME' },
     by: { type: 'string', description: 'usage: group by day, week, month, machine, project, model or session', valueHint: 'KEY' },
-    machine: { type: 'string', description: 'usage: only this machine', valueHint: 'ID' },
+    machine: { type: 'string', description: 'usage, events: only this machine', valueHint: 'ID' },
     ...asOfArg,
     ...configArg,
   },

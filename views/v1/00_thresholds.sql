@@ -37,6 +37,10 @@ SELECT * FROM (VALUES
   ('mail_urgent_unread', 'Urgent mcp_agent_mail messages a recipient left unread past the grace (vc_mail_unread_grace_minutes)', 'messages', 1.0, 5.0, true, 0.6),
   ('mail_ack_overdue',   'mcp_agent_mail messages a recipient has not acknowledged within vc_mail_ack_due_minutes', 'messages', 1.0, 5.0, true, 0.5),
   ('mail_stale_reservations', 'Active file reservations in a project held by retired, dead or inactive agents', 'reservations', 1.0, 3.0, true, 0.6),
-  ('account_limit',      'Share of an account''s usage window used (caut, caam), while the window runs', '%', 80.0, 95.0, true, 0.9)
+  ('account_limit',      'Share of an account''s usage window used (caut, caam), while the window runs', '%', 80.0, 95.0, true, 0.9),
+  ('dcg_denies',         'Commands dcg denied in the last hour',                    'denies',  10.0,  30.0, true, 0.6),
+  ('dcg_new_critical_rule', 'Hits of a critical dcg rule the machine first hit in the recent window', 'hits', 1.0, 5.0, true, 0.8),
+  ('network_unknown_domains', 'Hosts agents first contacted in the recent window, not on the known list nor local', 'hosts', 3.0, 10.0, true, 0.4),
+  ('network_spike',      'Agent connections in the last hour, as a multiple of the usual hour (from 30 an hour)', 'x', 3.0, 6.0, true, 0.5)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

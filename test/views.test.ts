@@ -609,6 +609,21 @@ describe('sys factors', { concurrency: true }, () => {
     ]);
   });
 
+  test('anomaly: the last 10 minutes against the recent baseline, robustly (median, MAD); old spikes do not hide a new one', async (t) => {
+    const st = new Store();
+    // jumped: processes ~200 (+-4) for 3 h with two old spikes, then 320 in the last 10 minutes.
+    st.sysSeries('jumped', every(2, 180), (m) => sysSample({ process_count: m < 10 ? 320 : m === 100 || m === 60 ? 900 : 200 + (m % 3) * 4 - 4 }));
+    st.sysSeries('steady', every(2, 180), () => sysSample({ process_count: 200 }));
+    const s = await st.open(t, { machines: ['jumped', 'steady'], intervals: { sys: 120 } });
+    assert.deepEqual(await rows(s, `SELECT machine_id, metric, value, baseline, mad, z FROM anomalies WHERE metric = 'processes' ORDER BY machine_id`), [
+      { machine_id: 'jumped', metric: 'processes', value: 320, baseline: 200, mad: 5.93, z: 20.2 },
+      { machine_id: 'steady', metric: 'processes', value: 200, baseline: 200, mad: 0, z: 0 },
+    ]);
+    assert.deepEqual(await rows(s, `SELECT machine_id, subject, value, severity, title FROM health_factors WHERE factor_id = 'anomaly' AND severity <> 'ok'`), [
+      { machine_id: 'jumped', subject: 'processes', value: 20.2, severity: 'crit', title: 'jumped: processes unusually high (320.0 vs 200.0 usual)' },
+    ]);
+  });
+
   test('load: a single spike is not a warning; load held for 10 minutes is', async (t) => {
     const st = new Store();
     // 4 cores. spike: low for half an hour, then one sample at 3.0 per core, 2 minutes ago (the newest).

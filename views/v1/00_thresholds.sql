@@ -3,6 +3,7 @@
 CREATE VIEW v1.health_thresholds AS
 SELECT * FROM (VALUES
   ('disk_used',          'Filesystem used % (df Capacity)',                         '%',       80.0,  90.0, true, 1.0),
+  ('anomaly',            'Robust z score of a metric''s last 10 minutes against its own recent baseline (median, MAD)', 'z', 6.0, 12.0, true, 0.4),
   ('disk_full_eta',      'Hours until a filesystem is full, if the recent trend holds', 'h',     24.0,   6.0, false, 1.0),
   ('disk_inodes',        'Filesystem inodes used %',                                '%',       80.0,  90.0, true, 1.0),
   ('memory',             'Memory available % of total',                             '%',       10.0,   5.0, false, 1.0),

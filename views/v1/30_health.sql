@@ -230,6 +230,7 @@ all_factors AS (
   UNION ALL BY NAME FROM dead UNION ALL BY NAME FROM stopped
   UNION ALL BY NAME FROM v1.usage_factors
   UNION ALL BY NAME FROM v1.prediction_factors
+  UNION ALL BY NAME FROM v1.anomaly_factors
   UNION ALL BY NAME FROM v1.beads_factors
   UNION ALL BY NAME FROM v1.sessions_factors
   UNION ALL BY NAME FROM v1.setup_factors

@@ -15,6 +15,7 @@ SELECT * FROM (VALUES
   ('disk_filling',       'disk_full_eta',      'warn', 120, 'A filesystem will be full within a day if the recent trend holds'),
   ('disk_inodes',        'disk_inodes',        'crit', 60,  'A filesystem is nearly out of inodes'),
   ('load_high',          'load',               'warn', 30,  'load5 above 1.5 x the CPU cores for over 10 minutes'),
+  ('anomaly',            'anomaly',            'crit', 60,  'A metric far above the machine''s own recent baseline (robust z)'),
   ('memory_low',         'memory',             'crit', 30,  'Less than 5% of memory available'),
   ('swap_rising',        'swap_rising',        'warn', 60,  'Swap in use and rising'),
   ('oom_kills',          'oom_kills',          'warn', 60,  'The OOM killer killed processes'),

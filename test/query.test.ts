@@ -34,11 +34,13 @@ test('every source and every documented view is queryable by name', () => {
     assert.ok(v.columns.length > 0, `${v.name} has columns`);
   }
   // Every one of them in one query (a process per view costs minutes); if that fails, one by
-  // one, to name the view that does not work.
-  const all = q(views.map((v) => `SELECT '${v.name}' AS name, count(*) AS n FROM ${v.name}`).join(' UNION ALL '), '--format', 'json');
+  // one, to name the view that does not work. Bound and planned, not run to the end (LIMIT 0):
+  // running ~150 views, a score of which compute the health factors again, takes minutes; the
+  // views' own tests run them on data.
+  const all = q(views.map((v) => `SELECT '${v.name}' AS name, count(*) AS n FROM (FROM ${v.name} LIMIT 0)`).join(' UNION ALL '), '--format', 'json', '--timeout', '600');
   if (all.code !== 0) {
     for (const v of views) {
-      const r = q(`SELECT count(*) AS n FROM ${v.name}`, '--format', 'json');
+      const r = q(`SELECT count(*) AS n FROM (FROM ${v.name} LIMIT 0)`, '--format', 'json');
       assert.equal(r.code, 0, `${v.name}: ${r.stderr}`);
     }
   }

@@ -12,7 +12,8 @@ const age = (v: unknown) => (v === null || v === undefined ? '' : humanAge(v));
 const report: ReportDef = {
   name: 'rch',
   description: 'Remote compilation (rch): daemon and workers per machine, queue, active builds, recent failed builds, rchd alerts and rch hints',
-  recent: ['rch', 'collector_runs'],
+  // rch's window, and the ones staleness needs (as usage's: a daily source's rows outlive its run's window).
+  recent: ['rch', 'sys', 'repos', 'agents', 'tools', 'collector_runs'],
   render(data, ctx) {
     let out = mdHeader('rch', ctx);
     const machines = rows(data.machines);

@@ -23,4 +23,6 @@ export const COLLECTOR_CODE: Record<CollectorName, () => Promise<CollectorDef>> 
   ru: async () => (await import('./sources/ru.ts')).ruCollector,
   dcg: async () => (await import('./sources/dcg.ts')).dcgCollector,
   rano: async () => (await import('./sources/rano.ts')).ranoCollector,
+  rch: async () => (await import('./sources/rch.ts')).rchCollector,
+  pt: async () => (await import('./sources/pt.ts')).ptCollector,
 };

@@ -34,6 +34,10 @@ export const machinePath = z.string().regex(/^(\/|~\/)[^\x00-\x1f\x7f]*$/, 'must
 /** Directories a log collector reads, on every machine it runs on. */
 const logRoots = (defaults: string[]) => z.array(machinePath).min(1).default(defaults);
 
+/** A URL fetched on a machine (curl or wget there): http or https, no spaces or quotes. */
+const metricsUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .regex(/^[^\s"'`\\]+$/, 'must not hold spaces, quotes or backslashes');
+
 const collectorsSchema = z.strictObject({
   sys: z.strictObject({ ...collectorBase }).prefault({}),
   repos: z.strictObject({
@@ -165,6 +169,27 @@ const collectorsSchema = z.strictObject({
     store: machinePath.optional(),
     /** Rows read per query (at most what fits in max_output_bytes); a long catch-up reads batch after batch. */
     batch_rows: z.number().int().min(1).max(100_000).default(2000),
+  }).prefault({}),
+  rch: z.strictObject({
+    ...collectorBase,
+    /** Each of rch status and the metrics fetch (rch's own socket timeout is about 10 s). */
+    step_timeout_seconds: z.number().int().min(1).max(300).default(20),
+    /**
+     * rchd's build history (rchd --history-file), tailed: `auto` reads the file the running rchd
+     * was started with (none unless it was given that flag), `off` none, or a path.
+     */
+    history_file: z.union([z.enum(['auto', 'off']), machinePath]).default('auto'),
+    /** rchd's /metrics (127.0.0.1:9100 by default), fetched on the machine itself; none by default. */
+    metrics_url: metricsUrl.optional(),
+    /** Per machine id, overriding metrics_url. */
+    metrics_urls: z.record(z.string().regex(MACHINE_ID, 'must be a machine id'), metricsUrl).default({}),
+  }).prefault({}),
+  pt: z.strictObject({
+    ...collectorBase,
+    /** pt's scan and plan (it reads every process: seconds on a busy machine). */
+    step_timeout_seconds: z.number().int().min(1).max(600).default(90),
+    /** pt's --max-candidates. */
+    max_candidates: z.number().int().min(1).max(200).default(20),
   }).prefault({}),
 }).prefault({});
 

@@ -52,6 +52,7 @@ export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   mail: () => import('../reports/mail.ts'),
   accounts: () => import('../reports/accounts.ts'),
   events: () => import('../reports/events.ts'),
+  rch: () => import('../reports/rch.ts'),
 };
 
 interface NamedQuery { name: string; shape: 'rows' | 'one' | 'setup'; sql: string }

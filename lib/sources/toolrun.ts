@@ -379,3 +379,41 @@ export function stepError(what: string, step: StepResult): Error | null {
   const why = lines.find((l) => /^(error|fatal)\b/i.test(l)) ?? lines.at(-1);
   return new Error(`${what} exited ${step.rc ?? '(killed)'}${step.stdout.trim() ? `: ${excerpt(step.stdout)}` : ''}${why ? `; stderr: ${excerpt(why)}` : ''}`);
 }
+
+/**
+ * `text` with every integer literal too big for a JavaScript number (beyond 2^53) turned into a
+ * JSON string of its digits, so JSON.parse keeps it exact: Rust tools print u64 ids (rch's build
+ * ids are epoch seconds << 24) that a double would round. Strings and fractions are left alone.
+ */
+export function quoteBigIntegers(text: string): string {
+  let out = '';
+  let last = 0;
+  const n = text.length;
+  const digit = (i: number) => i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57;
+  for (let i = 0; i < n;) {
+    const c = text[i]!;
+    if (c === '"') {
+      for (i++; i < n && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      i++;
+    } else if (c === '-' || digit(i)) {
+      const start = i;
+      if (c === '-') i++;
+      while (digit(i)) i++;
+      const intEnd = i;
+      if (text[i] === '.') for (i++; digit(i);) i++;
+      if (text[i] === 'e' || text[i] === 'E') {
+        i++;
+        if (text[i] === '+' || text[i] === '-') i++;
+        while (digit(i)) i++;
+      }
+      const literal = text.slice(start, intEnd);
+      if (i === intEnd && intEnd - start >= 16 && !Number.isSafeInteger(Number(literal))) {
+        out += `${text.slice(last, start)}"${literal}"`;
+        last = intEnd;
+      }
+    } else {
+      i++;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}

@@ -42,6 +42,12 @@ SELECT * FROM (VALUES
   ('dcg_denies',         'Commands dcg denied in the last hour',                    'denies',  10.0,  30.0, true, 0.6),
   ('dcg_new_critical_rule', 'Hits of a critical dcg rule the machine first hit in the recent window', 'hits', 1.0, 5.0, true, 0.8),
   ('network_unknown_domains', 'Hosts agents first contacted in the recent window, not on the known list nor local', 'hosts', 3.0, 10.0, true, 0.4),
-  ('network_spike',      'Agent connections in the last hour, as a multiple of the usual hour (from 30 an hour)', 'x', 3.0, 6.0, true, 0.5)
+  ('network_spike',      'Agent connections in the last hour, as a multiple of the usual hour (from 30 an hour)', 'x', 3.0, 6.0, true, 0.5),
+  ('rch_daemon_down',    'Minutes rch status has not reached its daemon (rchd)',   'min',      0.0,  30.0, true, 0.8),
+  ('rch_queue_depth',    'Builds queued in rch, waiting for a worker',              'builds',   5.0,  20.0, true, 0.6),
+  ('rch_no_worker',      'Builds active or queued in rch while no worker is available', 'builds', 1.0, 3.0, true, 0.8),
+  ('rch_build_failures', 'Failed rch builds % in the recent window (from 5 builds; failing tests and cancels are no failed build)', '%', 20.0, 50.0, true, 0.5),
+  ('pt_kill',            'pt''s confidence (0-100) in a process it recommends killing', 'score', 70.0, NULL, true, 0.4),
+  ('pt_review',          'pt''s confidence (0-100) in a process it flags for review or a milder action', 'score', 90.0, NULL, true, 0.2)
 ) t(factor_id, description, unit, warn, crit, higher_is_worse, weight);
 COMMENT ON VIEW v1.health_thresholds IS 'Warn and crit thresholds of every health factor, with its unit, direction and triage weight (the recent window is the last vc_recent_hours hours)';

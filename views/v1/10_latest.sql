@@ -33,6 +33,10 @@ WITH from_data AS (
   SELECT machine_id, 'caam', arg_max(run_id, collected_at), max(collected_at) FROM caam_recent GROUP BY machine_id
   UNION ALL
   SELECT machine_id, 'ru', arg_max(run_id, collected_at), max(collected_at) FROM ru_recent GROUP BY machine_id
+  UNION ALL
+  SELECT machine_id, 'rch', arg_max(run_id, collected_at), max(collected_at) FROM rch_recent GROUP BY machine_id
+  UNION ALL
+  SELECT machine_id, 'pt', arg_max(run_id, collected_at), max(collected_at) FROM pt_recent GROUP BY machine_id
 ), from_runs AS (
   SELECT machine_id, source, arg_max(run_id, ended_at) AS run_id, arg_max(started_at, ended_at) AS started_at, max(ended_at) AS ended_at
   FROM collector_runs_recent WHERE status IN ('ok', 'absent') GROUP BY machine_id, source

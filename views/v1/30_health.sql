@@ -239,6 +239,8 @@ all_factors AS (
   UNION ALL BY NAME FROM v1.accounts_factors
   UNION ALL BY NAME FROM v1.dcg_factors
   UNION ALL BY NAME FROM v1.network_factors
+  UNION ALL BY NAME FROM v1.rch_factors
+  UNION ALL BY NAME FROM v1.pt_factors
 )
 SELECT f.machine_id, f.factor_id, f.subject, t.description, f.value::DOUBLE AS value, t.unit, t.warn, t.crit,
   coalesce(f.severity_override, grade(f.value, t.warn, t.crit, t.higher_is_worse)) AS severity,

@@ -28,7 +28,7 @@ export const COLLECTORS = {
   ru: { description: 'ru status --json --no-fetch and ru list --json: the repositories ru keeps, with status, branch, ahead/behind, dirty, origin mismatch', intervalSeconds: 600, timeoutSeconds: 90 },
   dcg: { description: 'dcg (destructive_command_guard): denied and allowed commands, rule, pack, cwd, command hash, from pending_exceptions.jsonl and its history DB, incrementally', intervalSeconds: 300, timeoutSeconds: 90 },
   rano: { description: 'rano: agents\' network connections (provider, process, remote host and port, duration) from its SQLite store, by row id', intervalSeconds: 300, timeoutSeconds: 90 },
-  rch: { description: 'rch status: daemon, workers, queue, active and completed builds, alerts, remediation hints; rchd\'s build history tailed; its /metrics where configured', intervalSeconds: 120, timeoutSeconds: 60 },
+  rch: { description: 'rch status: daemon, workers, queue, active and completed builds, alerts, remediation hints; rchd\'s build history tailed; its /metrics where configured', intervalSeconds: 120, timeoutSeconds: 90 },
   pt: { description: 'pt robot plan: processes pt finds abandoned, stuck or runaway, with its recommended action (never applied)', intervalSeconds: 900, timeoutSeconds: 150 },
 } as const satisfies Record<string, CollectorInfo>;
 

@@ -10,7 +10,6 @@ const report: ReportDef = {
   name: 'diff',
   description: 'What changed between two fleet snapshots: machines whose health changed, factors that appeared or cleared, alert transitions',
   options: ['since', 'until', 'machine'],
-  recent: ['collector_runs'],
   render(data, ctx) {
     const w = data.window as Row;
     const machines = (data.machines as Row[]) ?? [];

@@ -49,7 +49,8 @@ function setup(toml = '', fakes: Record<string, string> = {}): Env {
  * A run's status in a healthy pass here: the temp HOME has no agent logs, so their collectors find
  * nothing to read (absent); the others collect.
  */
-const normal = (source: string) => (source.endsWith('-logs') ? 'absent' : 'ok');
+/** How a run ends on the test machine: vc's own collectors find data; the agents' logs and the upstream tools are not there. */
+const normal = (source: string) => (['sys', 'repos', 'agents', 'tools'].includes(source) ? 'ok' : 'absent');
 
 /** The recorded runs of one pass, one per source, by source. */
 function bySource(runs: Array<Record<string, any>>): Record<string, Record<string, any>> {
@@ -260,7 +261,8 @@ describe('vc collect', () => {
   }
 
   test('a child collector process that stops responding is killed after its timeout plus grace; each run it had not recorded is recorded as a timeout, the others are not held up', async () => {
-    const e = setup('[collect]\ntimeout_seconds = 2\nprocesses = 2\n');
+    // (Slots enough for all: the stopped process keeps its own, and the others must not wait for them.)
+    const e = setup('[collect]\ntimeout_seconds = 2\nprocesses = 2\ncollectors_per_machine = 64\n');
     const t0 = Date.now();
     const pass = startCollect(e);
     const host = await waitForProcess('collect-host.ts', e.env.VC_CONFIG!);

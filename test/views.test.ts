@@ -611,16 +611,17 @@ describe('sys factors', { concurrency: true }, () => {
 
   test('anomaly: the last 10 minutes against the recent baseline, robustly (median, MAD); old spikes do not hide a new one', async (t) => {
     const st = new Store();
-    // jumped: processes ~200 (+-4) for 3 h with two old spikes, then 320 in the last 10 minutes.
-    st.sysSeries('jumped', every(2, 180), (m) => sysSample({ process_count: m < 10 ? 320 : m === 100 || m === 60 ? 900 : 200 + (m % 3) * 4 - 4 }));
+    // jumped: processes ~200 (+-4) for 3 h with two old spikes, then 400 in the last 10 minutes.
+    // (The spread is floored at 5% of the baseline, 10 processes: 200 more is z 20.)
+    st.sysSeries('jumped', every(2, 180), (m) => sysSample({ process_count: m < 10 ? 400 : m === 100 || m === 60 ? 900 : 200 + (m % 3) * 4 - 4 }));
     st.sysSeries('steady', every(2, 180), () => sysSample({ process_count: 200 }));
     const s = await st.open(t, { machines: ['jumped', 'steady'], intervals: { sys: 120 } });
     assert.deepEqual(await rows(s, `SELECT machine_id, metric, value, baseline, mad, z FROM anomalies WHERE metric = 'processes' ORDER BY machine_id`), [
-      { machine_id: 'jumped', metric: 'processes', value: 320, baseline: 200, mad: 5.93, z: 20.2 },
+      { machine_id: 'jumped', metric: 'processes', value: 400, baseline: 200, mad: 5.93, z: 20 },
       { machine_id: 'steady', metric: 'processes', value: 200, baseline: 200, mad: 0, z: 0 },
     ]);
     assert.deepEqual(await rows(s, `SELECT machine_id, subject, value, severity, title FROM health_factors WHERE factor_id = 'anomaly' AND severity <> 'ok'`), [
-      { machine_id: 'jumped', subject: 'processes', value: 20.2, severity: 'crit', title: 'jumped: processes unusually high (320.0 vs 200.0 usual)' },
+      { machine_id: 'jumped', subject: 'processes', value: 20, severity: 'crit', title: 'jumped: processes unusually high (400.0 vs 200.0 usual)' },
     ]);
   });
 

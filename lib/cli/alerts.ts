@@ -51,7 +51,8 @@ const list = defineCommand({
     const format = outputFormat(ctx.args);
     const asOf = parseAsOf(ctx.args['as-of']);
     const loaded = loadCliConfig(ctx.args);
-    const session = await open(loaded, { now: asOf, recent: ['collector_runs'] });
+    // Every recent window: the staleness the envelope carries reads them all.
+    const session = await open(loaded, { now: asOf });
     try {
       const alerts = await session.query(ALERTS_LIST_SQL, [state, machine]);
       const rctx = await reportContext(session, asOf ?? new Date(), []);

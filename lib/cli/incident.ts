@@ -79,7 +79,8 @@ const listCmd = defineCommand({
     const format = outputFormat(ctx.args);
     const asOf = parseAsOf(ctx.args['as-of']);
     const loaded = loadCliConfig(ctx.args);
-    const session = await open(loaded, { now: asOf, recent: ['collector_runs'] });
+    // Every recent window: the staleness the envelope carries reads them all.
+    const session = await open(loaded, { now: asOf });
     try {
       const incidents = await session.query(`SELECT * FROM v1.incidents WHERE $1 = 'all' OR state = $1 ORDER BY opened_at DESC, incident_id`, [state]);
       const rctx = await reportContext(session, asOf ?? new Date(), []);

@@ -1,7 +1,7 @@
 -- Anomalies: each machine's metrics against its own recent baseline, robustly. The baseline is
 -- the median of the recent window before the last 10 minutes, its spread the MAD (scaled by
--- 1.4826 to match a standard deviation); the score is the robust z of the last 10 minutes'
--- median. Robust: a few earlier spikes move neither median nor MAD, so they neither hide a new
+-- 1.4826 to match a standard deviation), floored per metric; the score is the robust z of the
+-- last 10 minutes' median. Robust: a few earlier spikes move neither median nor MAD, so they neither hide a new
 -- one nor raise false ones. (Baselines by hour of day need longer history than the recent window.)
 
 CREATE VIEW v1.metric_samples AS
@@ -28,8 +28,10 @@ latest AS (
   FROM s WHERE collected_at > vc_now() - INTERVAL 10 MINUTE GROUP BY ALL
 )
 SELECT l.machine_id, l.metric, round(l.recent, 3) AS value, round(b.baseline, 3) AS baseline, round(d.mad, 3) AS mad,
-  -- A metric that never moved (MAD 0) scores against a floor of 1% of its baseline (and 0.01).
-  round((l.recent - b.baseline) / greatest(d.mad, abs(b.baseline) * 0.01, 0.01), 1) AS z,
+  -- The spread has a floor per metric: a smooth curve (a daily load cycle) has a tiny MAD, and
+  -- a move that matters to no one (0.1 load per core, 2 points of memory) must not score high.
+  round((l.recent - b.baseline) / greatest(d.mad, CASE l.metric WHEN 'load_per_core' THEN 0.25 WHEN 'cpu_util' THEN 0.1
+    WHEN 'memory_used_pct' THEN 5 ELSE greatest(abs(b.baseline) * 0.05, 5) END), 1) AS z,
   b.samples AS baseline_samples, l.recent_samples
 FROM latest l JOIN base b USING (machine_id, metric) JOIN spread d USING (machine_id, metric);
 COMMENT ON VIEW v1.anomalies IS 'Per machine and metric: the last 10 minutes'' median against the recent baseline (median, MAD), as a robust z score; positive is above the baseline';

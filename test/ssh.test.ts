@@ -665,7 +665,7 @@ describe('what the reports say', { skip: SKIP }, () => {
         if (/^vc collect /.test(cmd)) {
           // It collects that machine now; it is still unreachable, so exit 1 (never 2: bad usage).
           assert.equal(r.code, 1, `${cmd}\n${r.stderr}`);
-          assert.match(r.stdout, new RegExp(`${id}[^\\n]*unreachable`), cmd);
+          assert.match(r.stdout, new RegExp(`${id}[^\\n]*unreachable`), `${cmd}\nstderr: ${r.stderr}`);
         } else {
           assert.equal(r.code, 0, `${cmd}\n${r.stderr}`);
         }

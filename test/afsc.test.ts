@@ -11,9 +11,9 @@ import { jsonObjects } from '../lib/sources/toolrun.ts';
 import { openSession } from '../lib/duck.ts';
 import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
-import { fakeTool } from './fakes.ts';
+import { collectEnv, fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const BIN = 'automated_flywheel_setup_checker';
 const fixture = (name: string) => {
@@ -92,16 +92,8 @@ describe('automated_flywheel_setup_checker --format jsonl status, parsed', () =>
 
 /** A temp setup for vc collect --source afsc with a fake afsc first on PATH. */
 function setup(toml = '') {
-  const dir = tmpDir('vc-afsc-');
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const tool = fakeTool(bin, BIN, 'afsc');
-  const conf = path.join(dir, 'vc.toml');
-  fs.writeFileSync(conf, toml);
-  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, PATH: `${bin}:${process.env.PATH}`, RUST_LOG: 'debug' };
-  const collect = () => vc(['collect', '--source', 'afsc', '--json'], env);
-  const lastRun = () => readRaw(env.VC_DATA_DIR, 'collector_runs', 'local').at(-1)!.data;
-  return { dir, bin, tool, env, collect, lastRun, rows: () => readRaw(env.VC_DATA_DIR, 'afsc', 'local') };
+  const s = collectEnv('afsc', toml, { RUST_LOG: 'debug' });
+  return { ...s, tool: fakeTool(s.bin, BIN, 'afsc') };
 }
 
 describe('vc collect --source afsc', () => {
@@ -156,11 +148,8 @@ describe('afsc over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr
   before(async () => {
     fs.chmodSync(s.dir, 0o755);
     fs.chmodSync(s.bin, 0o755);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

@@ -16,7 +16,7 @@ import { runReportQueries } from '../lib/report.ts';
 import beadsReport from '../reports/beads.ts';
 import { fakeTool, type FakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls, writeExecutable } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'beads');
 const ARG: Record<StepName, string> = { br_ready: 'ready', br_list: 'list', bv_triage: '--robot-triage', bv_plan: '--robot-plan', bv_insights: '--robot-insights' };
@@ -344,13 +344,8 @@ describe('beads over ssh', { skip: sshdAvailable() ? false : 'needs root and /us
   const s = setup();
   before(async () => {
     for (const d of [s.dir, s.bin, s.code, path.join(s.code, 'api'), path.join(s.code, 'web')]) fs.chmodSync(d, 0o755);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[collectors.repos]', `roots = [${JSON.stringify(s.code)}]`,
-      '[collectors.beads]', 'insights = false',
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd, ['[collectors.repos]', `roots = [${JSON.stringify(s.code)}]`, '[collectors.beads]', 'insights = false']));
   });
   after(() => sshd?.stop());
 

@@ -14,9 +14,9 @@ import { openSession } from '../lib/duck.ts';
 import { REPORTS, reportContext, runReportQueries } from '../lib/report.ts';
 import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
-import { fakeTool } from './fakes.ts';
+import { collectEnv, fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const step = (name: string, cmd: string) => {
   const f = (ext: string) => path.join(import.meta.dirname, '..', 'fixtures', 'caam', `${name}.${cmd}.${ext}`);
@@ -133,16 +133,8 @@ describe('caam status --json and caam limits --format json, parsed', () => {
 
 /** A temp setup for vc collect --source caam with a fake caam first on PATH. */
 function setup(toml = '') {
-  const dir = tmpDir('vc-caam-');
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const caam = fakeTool(bin, 'caam');
-  const conf = path.join(dir, 'vc.toml');
-  fs.writeFileSync(conf, toml);
-  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, PATH: `${bin}:${process.env.PATH}` };
-  const collect = () => vc(['collect', '--source', 'caam', '--json'], env);
-  const lastRun = () => readRaw(env.VC_DATA_DIR, 'collector_runs', 'local').at(-1)!.data;
-  return { dir, bin, caam, env, collect, lastRun, rows: () => readRaw(env.VC_DATA_DIR, 'caam', 'local') };
+  const s = collectEnv('caam', toml);
+  return { ...s, caam: fakeTool(s.bin, 'caam') };
 }
 
 describe('vc collect --source caam', () => {
@@ -200,11 +192,8 @@ describe('caam over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr
   before(async () => {
     fs.chmodSync(s.dir, 0o755);
     fs.chmodSync(s.bin, 0o755);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

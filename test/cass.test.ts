@@ -13,7 +13,7 @@ import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
 import { fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls, writeExecutable } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'cass');
 /** A step's recorded output: `<case>.<arg>.*` where that exists, else `<case>.*` (as the fake serves it). */
@@ -193,11 +193,8 @@ describe('cass over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr
   const s = setup();
   before(async () => {
     for (const d of [s.dir, s.bin, s.fakes]) fs.chmodSync(d, 0o755);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.appendFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`, '',
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.appendFileSync(s.env.VC_CONFIG, `${farMachineToml(sshd)}\n`);
   });
   after(() => sshd?.stop());
 

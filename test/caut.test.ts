@@ -9,9 +9,9 @@ import { cautItems, cautSchema } from '../lib/sources/caut.ts';
 import { openSession } from '../lib/duck.ts';
 import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
-import { fakeTool } from './fakes.ts';
+import { collectEnv, fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const fixture = (name: string) => {
   const f = (ext: string) => path.join(import.meta.dirname, '..', 'fixtures', 'caut', `${name}.${ext}`);
@@ -90,16 +90,8 @@ describe('caut usage --json, parsed', () => {
 
 /** A temp setup for vc collect --source caut with a fake caut first on PATH. */
 function setup(toml = '') {
-  const dir = tmpDir('vc-caut-');
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const caut = fakeTool(bin, 'caut');
-  const conf = path.join(dir, 'vc.toml');
-  fs.writeFileSync(conf, toml);
-  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, PATH: `${bin}:${process.env.PATH}` };
-  const collect = () => vc(['collect', '--source', 'caut', '--json'], env);
-  const lastRun = () => readRaw(env.VC_DATA_DIR, 'collector_runs', 'local').at(-1)!.data;
-  return { dir, bin, caut, env, collect, lastRun, rows: () => readRaw(env.VC_DATA_DIR, 'caut', 'local') };
+  const s = collectEnv('caut', toml);
+  return { ...s, caut: fakeTool(s.bin, 'caut') };
 }
 
 describe('vc collect --source caut', () => {
@@ -159,11 +151,8 @@ describe('caut over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr
     fs.chmodSync(s.dir, 0o755);
     fs.chmodSync(s.bin, 0o755);
     // The remote user finds the fake caut first on its PATH.
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

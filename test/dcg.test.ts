@@ -18,7 +18,7 @@ import { storable, type Envelope } from '../lib/envelope.ts';
 import { repoRoot } from '../lib/paths.ts';
 import { fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls, writeExecutable } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const FIX = path.join(repoRoot, 'fixtures', 'dcg');
 const fixture = (name: string) => {
@@ -408,9 +408,8 @@ describe('dcg over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr/
     for (const d of [s.dir, s.bin, s.dcgDir]) fs.chmodSync(d, 0o755);
     fs.copyFileSync(path.join(FIX, 'pending', 'torn.jsonl'), path.join(s.dcgDir, 'pending_exceptions.jsonl'));
     fs.chmodSync(path.join(s.dcgDir, 'pending_exceptions.jsonl'), 0o644);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    s.toml(['[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    s.toml(farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../lib/paths.ts';
 import { shQuote } from '../lib/shell.ts';
-import { writeExecutable } from './helpers.ts';
+import { readRaw, tmpDir, vc, writeExecutable } from './helpers.ts';
 
 export interface FakeTool {
   /** The fake's path. */
@@ -47,5 +47,24 @@ exit "$(cat "$f.rc" 2>/dev/null || echo 0)"
       fs.writeFileSync(caseFile, `${caseName}\n`);
     },
     calls: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]),
+  };
+}
+
+/**
+ * A data dir and vc.toml for collecting one source on the local machine, with `bin` (for fake
+ * tools) first on PATH: collect, the last recorded run, and the stored rows.
+ */
+export function collectEnv(source: string, toml = '', extraEnv: Record<string, string> = {}) {
+  const dir = tmpDir(`vc-${source}-`);
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  const conf = path.join(dir, 'vc.toml');
+  fs.writeFileSync(conf, toml);
+  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, PATH: `${bin}:${process.env.PATH}`, ...extraEnv };
+  return {
+    dir, bin, conf, env,
+    collect: () => vc(['collect', '--source', source, '--json'], env),
+    lastRun: () => readRaw(env.VC_DATA_DIR, 'collector_runs', 'local').at(-1)!.data,
+    rows: (machine = 'local') => readRaw(env.VC_DATA_DIR, source, machine),
   };
 }

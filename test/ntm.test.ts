@@ -12,7 +12,7 @@ import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
 import { fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls, writeExecutable } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'ntm');
 /** A step's recorded output: `<case>.<arg>.*` where that exists, else `<case>.*` (as the fake serves it). */
@@ -238,11 +238,8 @@ describe('ntm over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr/
   before(async () => {
     for (const d of [s.dir, s.bin, s.fakes, path.dirname(s.events)]) fs.chmodSync(d, 0o755);
     fs.writeFileSync(s.events, fs.readFileSync(path.join(FIXTURES, 'analytics-events.jsonl')), { mode: 0o644 });
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.appendFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`, '',
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.appendFileSync(s.env.VC_CONFIG, `${farMachineToml(sshd)}\n`);
   });
   after(() => sshd?.stop());
 

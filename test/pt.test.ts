@@ -11,7 +11,7 @@ import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
 import { fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls, writeExecutable } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const fixture = (name: string) => {
   const f = (ext: string) => path.join(import.meta.dirname, '..', 'fixtures', 'pt', `${name}.${ext}`);
@@ -144,11 +144,8 @@ describe('pt over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr/s
   let sshd: Sshd;
   const s = setup();
   before(async () => {
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

@@ -17,7 +17,7 @@ import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
 import { fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls, writeExecutable } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'rch');
 const fixture = (name: string) => {
@@ -321,14 +321,10 @@ describe('rch over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr/
   let server: ChildProcess | undefined;
   const s = setup();
   before(async () => {
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
+    sshd = await startSshdWithPath(s.bin);
     const m = await metricsServer(path.join(FIXTURES, 'metrics.prom'));
     server = m.child;
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[collectors.rch]', `metrics_urls = { far = ${JSON.stringify(m.url)} }`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd, ['[collectors.rch]', `metrics_urls = { far = ${JSON.stringify(m.url)} }`]));
     write(s.history, `${HISTORY[0]}\n${HISTORY[1]!.slice(0, 30)}`);
   });
   after(() => { sshd?.stop(); server?.kill(); });

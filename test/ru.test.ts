@@ -11,9 +11,9 @@ import { openSession } from '../lib/duck.ts';
 import { REPORTS, reportContext, runReportQueries } from '../lib/report.ts';
 import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
-import { fakeTool } from './fakes.ts';
+import { collectEnv, fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const step = (name: string, cmd: string) => {
   const f = (ext: string) => path.join(import.meta.dirname, '..', 'fixtures', 'ru', `${name}.${cmd}.${ext}`);
@@ -82,16 +82,8 @@ describe('ru status --json --no-fetch and ru list --json, parsed', () => {
 });
 
 function setup(toml = '') {
-  const dir = tmpDir('vc-ru-');
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const ru = fakeTool(bin, 'ru');
-  const conf = path.join(dir, 'vc.toml');
-  fs.writeFileSync(conf, toml);
-  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, PATH: `${bin}:${process.env.PATH}` };
-  const collect = () => vc(['collect', '--source', 'ru', '--json'], env);
-  const lastRun = () => readRaw(env.VC_DATA_DIR, 'collector_runs', 'local').at(-1)!.data;
-  return { dir, bin, ru, env, collect, lastRun, rows: () => readRaw(env.VC_DATA_DIR, 'ru', 'local') };
+  const s = collectEnv('ru', toml);
+  return { ...s, ru: fakeTool(s.bin, 'ru') };
 }
 
 describe('vc collect --source ru', () => {
@@ -146,11 +138,8 @@ describe('ru over ssh', { skip: sshdAvailable() ? false : 'needs root and /usr/s
   before(async () => {
     fs.chmodSync(s.dir, 0o755);
     fs.chmodSync(s.bin, 0o755);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

@@ -166,3 +166,13 @@ export async function startSshd(keys: KeySpec[]): Promise<Sshd> {
   process.once('exit', stop);
   return { port, user: SSH_USER, clientConfig, keys: keyFiles, target: `${SSH_USER}@127.0.0.1:${port}`, dir, stop };
 }
+
+/** A loopback sshd whose logins find `bin` first on their PATH: fake upstream tools, remotely. */
+export const startSshdWithPath = (bin: string): Promise<Sshd> =>
+  startSshd([{ name: 'ok', forcedCommand: `PATH=${bin}:$PATH exec sh -s` }]);
+
+/** vc.toml lines naming the sshd's login as machine "far" (after `sections`, e.g. a collector's). */
+export const farMachineToml = (sshd: Sshd, sections: readonly string[] = []): string => [
+  '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`, ...sections,
+  '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
+].join('\n');

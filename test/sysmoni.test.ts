@@ -11,9 +11,9 @@ import { sysSchema, type SysData } from '../lib/sources/sys.ts';
 import { openSession } from '../lib/duck.ts';
 import { appendEnvelopes } from '../lib/store.ts';
 import { storable, type Envelope } from '../lib/envelope.ts';
-import { fakeTool } from './fakes.ts';
+import { collectEnv, fakeTool } from './fakes.ts';
 import { readRaw, tmpDir, vc, withNulls } from './helpers.ts';
-import { sshdAvailable, startSshd, type Sshd } from './sshd.ts';
+import { sshdAvailable, farMachineToml, startSshdWithPath, type Sshd } from './sshd.ts';
 
 const fixture = (name: string) => {
   const f = (ext: string) => path.join(import.meta.dirname, '..', 'fixtures', 'sysmoni', `${name}.${ext}`);
@@ -129,16 +129,8 @@ describe('sysmoni --json-stream, parsed', () => {
 
 /** A temp setup for vc collect --source sysmoni with a fake sysmoni first on PATH. */
 function setup(toml = '') {
-  const dir = tmpDir('vc-sysmoni-');
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const tool = fakeTool(bin, 'sysmoni');
-  const conf = path.join(dir, 'vc.toml');
-  fs.writeFileSync(conf, toml);
-  const env = { VC_DATA_DIR: path.join(dir, 'data'), VC_CONFIG: conf, PATH: `${bin}:${process.env.PATH}` };
-  const collect = () => vc(['collect', '--source', 'sysmoni', '--json'], env);
-  const lastRun = () => readRaw(env.VC_DATA_DIR, 'collector_runs', 'local').at(-1)!.data;
-  return { dir, bin, tool, env, collect, lastRun, rows: () => readRaw(env.VC_DATA_DIR, 'sysmoni', 'local') };
+  const s = collectEnv('sysmoni', toml);
+  return { ...s, tool: fakeTool(s.bin, 'sysmoni') };
 }
 
 describe('vc collect --source sysmoni', () => {
@@ -189,11 +181,8 @@ describe('sysmoni over ssh', { skip: sshdAvailable() ? false : 'needs root and /
   before(async () => {
     fs.chmodSync(s.dir, 0o755);
     fs.chmodSync(s.bin, 0o755);
-    sshd = await startSshd([{ name: 'ok', forcedCommand: `PATH=${s.bin}:$PATH exec sh -s` }]);
-    fs.writeFileSync(s.env.VC_CONFIG, [
-      '[ssh]', `config_file = ${JSON.stringify(sshd.clientConfig)}`,
-      '[[machines]]', 'id = "far"', `ssh = ${JSON.stringify(sshd.target)}`, `identity_file = ${JSON.stringify(sshd.keys.ok)}`,
-    ].join('\n'));
+    sshd = await startSshdWithPath(s.bin);
+    fs.writeFileSync(s.env.VC_CONFIG, farMachineToml(sshd));
   });
   after(() => sshd?.stop());
 

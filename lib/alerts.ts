@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config.ts';
 import type { Row, Session } from './duck.ts';
+import { materializeHealthFactors } from './report.ts';
 import { lockExclusive } from './flock.ts';
 import { alertDeliveriesFile, alertsFile, stateDir } from './paths.ts';
 import { appendToFile } from './store.ts';
@@ -85,7 +86,7 @@ export async function evaluateAlerts(loaded: LoadedConfig, open: Open, now = new
     const session = await open(loaded, { now });
     let due: Row[];
     try {
-      await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
+      await materializeHealthFactors(session);
       due = await session.query('SELECT * FROM v1.alert_due ORDER BY machine_id, rule_id, subject');
     } finally {
       session.close();

@@ -38,6 +38,15 @@ export interface ReportDef {
   render(data: ReportData, ctx: ReportContext & { options: ReportOptions }): string;
 }
 
+/**
+ * Computes the health factors once for the session, as a temp table the views that read them
+ * unqualified (triage, machine health, alert candidates, watch items, snapshots) then use
+ * (views/v1/30_health.sql); reports do the same in their SQL's setup query.
+ */
+export async function materializeHealthFactors(session: Session): Promise<void> {
+  await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
+}
+
 /** Loaded on demand: a command pays only for the report it runs. */
 export const REPORTS: Record<string, () => Promise<{ default: ReportDef }>> = {
   triage: () => import('../reports/triage.ts'),

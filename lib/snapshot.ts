@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config.ts';
 import type { Session } from './duck.ts';
+import { materializeHealthFactors } from './report.ts';
 import { snapshotsFile, stateDir } from './paths.ts';
 import { appendToFile } from './store.ts';
 
@@ -26,7 +27,7 @@ export async function takeSnapshot(loaded: LoadedConfig, open: Open, now = new D
   const session = await open(loaded, { now });
   let rows;
   try {
-    await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
+    await materializeHealthFactors(session);
     rows = await session.query('SELECT * FROM v1.snapshot_now ORDER BY machine_id');
   } finally {
     session.close();

@@ -3,6 +3,7 @@
 // alerts open, update (a new severity) and resolve; predictions and opportunities appear, change
 // and go; a machine's health severity changes.
 import type { Row, Session } from './duck.ts';
+import { materializeHealthFactors } from './report.ts';
 
 export interface WatchItem {
   type: 'alert' | 'prediction' | 'opportunity' | 'health';
@@ -78,7 +79,7 @@ export function watchEvents(prev: WatchState | null, items: readonly WatchItem[]
 
 /** One read of the watched items (the session's health factors are computed here, once). */
 export async function readWatchItems(session: Session): Promise<WatchItem[]> {
-  await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
+  await materializeHealthFactors(session);
   const rows: Row[] = await session.query('SELECT * FROM v1.watch_items ORDER BY "type", "key"');
   return rows.map((r) => ({
     type: r.type as WatchItem['type'], key: String(r.key), machine_id: String(r.machine_id),

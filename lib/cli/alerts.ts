@@ -9,13 +9,9 @@ import { UsageError } from '../errors.ts';
 import { MACHINE_ID } from '../config.ts';
 import { reportContext, mdFooter, mdHeader } from '../report.ts';
 import { envelope, humanAge, mdCode, mdTable } from '../render.ts';
-import { asOfArg, checkArgs, configArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson } from './common.ts';
+import { asOfArg, checkArgs, formatArgs, configArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson } from './common.ts';
 
 const STATES = ALERT_STATES;
-const formatArgs = {
-  md: { type: 'boolean', description: 'Markdown for people and agents (default)' },
-  json: { type: 'boolean', description: 'the robot envelope' },
-} as const;
 
 const ageOf = (at: unknown, now: Date) => (at ? `${humanAge((now.getTime() - Date.parse(String(at))) / 1000)} ago` : '');
 

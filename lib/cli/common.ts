@@ -13,6 +13,12 @@ export const configArg = {
   config: { type: 'string', description: 'vc.toml to use (default: $VC_CONFIG, then $XDG_CONFIG_HOME/vc/vc.toml)', valueHint: 'FILE' },
 } as const satisfies ArgsDef;
 
+/** --md (the default) or --json: see outputFormat. */
+export const formatArgs = {
+  md: { type: 'boolean', description: 'Markdown for people and agents (default)' },
+  json: { type: 'boolean', description: 'the robot envelope: schema_version, generated_at, data, staleness, warnings' },
+} as const satisfies ArgsDef;
+
 export const asOfArg = {
   'as-of': { type: 'string', description: 'answer as of this time (ISO 8601, e.g. 2026-11-24T03:00:00Z)', valueHint: 'TIME' },
 } as const satisfies ArgsDef;

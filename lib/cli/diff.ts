@@ -1,7 +1,7 @@
 // vc diff [--from T1] [--to T2] [--machine ID] [--md|--json]: what changed between two fleet
 // snapshots (the diff report: vc report diff --since T1 --until T2).
 import { defineCommand } from 'citty';
-import { checkArgs, configArg } from './common.ts';
+import { checkArgs, configArg, formatArgs } from './common.ts';
 import { runReport } from './report.ts';
 
 export default defineCommand({
@@ -10,8 +10,7 @@ export default defineCommand({
     from: { type: 'string', description: 'the earlier time (YYYY-MM-DD or ISO 8601; default a day ago)', valueHint: 'T1' },
     to: { type: 'string', description: 'the later time (default now)', valueHint: 'T2' },
     machine: { type: 'string', description: 'only this machine', valueHint: 'ID' },
-    md: { type: 'boolean', description: 'Markdown (default)' },
-    json: { type: 'boolean', description: 'the robot envelope' },
+    ...formatArgs,
     ...configArg,
   },
   async run(ctx) {

@@ -7,12 +7,8 @@ import { UsageError } from '../errors.ts';
 import { closeIncident, incidentDetail, noteIncident, openIncident } from '../incidents.ts';
 import { envelope, humanAge, mdCode, mdTable } from '../render.ts';
 import { mdFooter, mdHeader, reportContext } from '../report.ts';
-import { asOfArg, checkArgs, configArg, listArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson } from './common.ts';
+import { asOfArg, checkArgs, formatArgs, configArg, listArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson } from './common.ts';
 
-const formatArgs = {
-  md: { type: 'boolean', description: 'Markdown for people and agents (default)' },
-  json: { type: 'boolean', description: 'the robot envelope' },
-} as const;
 const minute = (v: unknown) => (v ? `${String(v).slice(0, 16).replace('T', ' ')} UTC` : '');
 const span = (s: unknown) => (typeof s === 'number' ? humanAge(s) : '');
 

@@ -2,7 +2,7 @@
 // (reports/<name>.ts). JSON output is the robot envelope of design.md around the query results.
 import fs from 'node:fs';
 import path from 'node:path';
-import { sqlString, type Row, type Session } from './duck.ts';
+import { sqlString, VIEWS_VERSION, type Row, type Session } from './duck.ts';
 import { repoRoot } from './paths.ts';
 import type { SourceName } from './catalog.ts';
 
@@ -35,16 +35,34 @@ export interface ReportDef {
    * test/reports.test.ts checks each report answers the same as with all of them.
    */
   recent?: readonly SourceName[];
+  /** It reads the health factors (views/v1/30_health.sql): they are computed once before its queries. */
+  healthFactors?: boolean;
   render(data: ReportData, ctx: ReportContext & { options: ReportOptions }): string;
 }
 
 /**
- * Computes the health factors once for the session, as a temp table the views that read them
- * unqualified (triage, machine health, alert candidates, watch items, snapshots) then use
- * (views/v1/30_health.sql); reports do the same in their SQL's setup query.
+ * Views that many others read, in the order they build on each other. The views refer to them
+ * unqualified (`FROM last_ok_runs`), so a temp table of that name, computed once for the session,
+ * stands in for the view everywhere: the health factors read each of them up to twenty times, and
+ * planning and running those subtrees again and again cost more than the factors themselves.
+ * test/views.test.ts checks no view names them qualified (which would bypass the temp table).
+ */
+export const SHARED_VIEWS = [
+  'latest_sys', 'last_ok_runs', 'load_samples', 'machine_sample', 'machine_filesystems', 'machines', 'source_freshness',
+  'latest_agents', 'agent_processes', 'agent_panes', 'repo_status', 'cass_latest', 'rch_latest', 'ntm_status', 'ntm_agents',
+  'beads_repos', 'beads_latest', 'agent_mail_latest', 'caam_latest', 'pt_latest', 'caut_latest',
+] as const;
+
+/**
+ * Computes the shared views, then the health factors, once for the session, as temp tables that
+ * the views reading them unqualified (triage, machine health, alert candidates, watch items,
+ * snapshots) then use (views/v1/30_health.sql). Computing again (vc watch) starts from the views:
+ * a stale table of a previous pass must not feed the next.
  */
 export async function materializeHealthFactors(session: Session): Promise<void> {
-  await session.query('CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors');
+  const tables = [...SHARED_VIEWS, 'health_factors'];
+  await session.query(tables.map((t) => `DROP TABLE IF EXISTS temp.main.${t}`).join(';\n'));
+  for (const t of tables) await session.query(`CREATE TEMP TABLE ${t} AS FROM ${VIEWS_VERSION}.${t}`);
 }
 
 /** Loaded on demand: a command pays only for the report it runs. */
@@ -99,6 +117,12 @@ export async function runReportQueries(name: string, session: Session, options: 
   const file = path.join(repoRoot, 'reports', `${name}.sql`);
   const data: ReportData = {};
   await session.query(reportVariables(options));
+  const load = REPORTS[name];
+  if (load && (await load()).default.healthFactors) {
+    const t0 = performance.now();
+    await materializeHealthFactors(session);
+    if (process.env.VC_PROFILE) process.stderr.write(`health factors ${(performance.now() - t0).toFixed(0)} ms\n`);
+  }
   for (const q of parseNamedQueries(fs.readFileSync(file, 'utf8'), `reports/${name}.sql`)) {
     try {
       const t0 = performance.now();

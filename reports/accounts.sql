@@ -37,6 +37,6 @@ FROM v1.caam_tools ORDER BY machine_id, tool;
 -- name: notes
 -- caam status's own warnings and recommendations: free text, shown as caam wrote it.
 SELECT machine_id, coalesce(warnings, []) AS warnings, coalesce(recommendations, []) AS recommendations
-FROM v1.caam_latest
+FROM caam_latest
 WHERE "type" = 'run' AND (len(coalesce(warnings, [])) > 0 OR len(coalesce(recommendations, [])) > 0)
 ORDER BY machine_id;

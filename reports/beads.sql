@@ -8,7 +8,7 @@ SELECT * FROM v1.beads_machines ORDER BY machine_id;
 SELECT machine_id, repo, name, counted_by, ready, ready_high, blocked, in_progress, deferred, not_closed, agents, agent_names,
   top_id, top_title, top_score, cycles, plan_tracks, stale_count, closed_last_7_days, errors, failed_steps, load_errors, degraded,
   claim_top, counts_era
-FROM v1.beads_repos
+FROM beads_repos
 ORDER BY coalesce(agents = 0 AND ready > 0, false) DESC, ready_high DESC NULLS LAST, ready DESC NULLS LAST, blocked DESC NULLS LAST, machine_id, repo;
 
 -- name: ready

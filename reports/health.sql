@@ -1,6 +1,4 @@
--- name: health_factors setup
--- Computed once: the views below all read it (views/v1/30_health.sql).
-CREATE OR REPLACE TEMP TABLE health_factors AS FROM v1.health_factors;
+-- The health factors are computed once before these (ReportDef.healthFactors, lib/report.ts).
 
 -- name: fleet one
 SELECT * FROM v1.fleet_health;

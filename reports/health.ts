@@ -7,6 +7,7 @@ import { humanAge, mdTable } from '../lib/render.ts';
 const report: ReportDef = {
   name: 'health',
   description: 'Health score per machine and for the fleet, with every factor behind it',
+  healthFactors: true,
   render(data, ctx) {
     const fleet = data.fleet as Row | null;
     const machines = (data.machines as Row[]) ?? [];

@@ -24,7 +24,7 @@ FROM v1.ntm_sessions ORDER BY machine_id, "session";
 
 -- name: agents
 SELECT machine_id, "session", pane, agent_type, state, in_error, stuck, last_output_age_s, context_percent, current_bead, pending_mail
-FROM v1.ntm_agents
+FROM ntm_agents
 ORDER BY in_error DESC, stuck DESC, machine_id, "session", try_cast(pane AS INTEGER) NULLS LAST, pane;
 
 -- name: activity

@@ -10,6 +10,7 @@ const MD_ITEMS = 15;
 const report: ReportDef = {
   name: 'triage',
   description: 'What needs attention now, ranked, with the evidence and the next commands to run',
+  healthFactors: true,
   render(data, ctx) {
     const fleet = data.fleet as Row | null;
     const items = (data.items as Row[]) ?? [];

@@ -17,6 +17,8 @@ import { reposSchema, type RepoData } from '../lib/sources/repos.ts';
 import { parseSysOutput, sysSchema, type SysData } from '../lib/sources/sys.ts';
 import type { Section } from '../lib/sections.ts';
 import { writeFleet } from '../fixtures/fleet.ts';
+import { materializeHealthFactors, SHARED_VIEWS } from '../lib/report.ts';
+import { repoRoot } from '../lib/paths.ts';
 import { tmpDir } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -1018,7 +1020,27 @@ describe('triage_items', { concurrency: true }, () => {
     // only configured, collectable machines get `vc collect`
     const collects = items.flatMap((i) => (i.next as string[]).filter((c) => c.startsWith('vc collect')));
     assert.deepEqual(collects, ['vc collect --machine never-seen']);
+    // The shared views and the factors computed once as temp tables (as reports do) answer the same
+    // as the views, and so does computing them again (vc watch).
+    const byView = await rows(s, 'SELECT * FROM v1.health_factors ORDER BY ALL');
+    for (let pass = 0; pass < 2; pass++) {
+      await materializeHealthFactors(s);
+      assert.deepEqual(await rows(s, 'SELECT * FROM health_factors ORDER BY ALL'), byView);
+      assert.deepEqual(await rows(s, 'SELECT * FROM triage_items ORDER BY rank'), items);
+    }
   });
+});
+
+test('views name the shared views unqualified, so their per-session tables stand in for them', () => {
+  const qualified = new RegExp(`\\bv1\\.(${SHARED_VIEWS.join('|')})\\b`);
+  for (const dir of ['views/v1', 'reports']) {
+    for (const f of fs.readdirSync(path.join(repoRoot, dir)).filter((n) => n.endsWith('.sql'))) {
+      fs.readFileSync(path.join(repoRoot, dir, f), 'utf8').split('\n').forEach((line, i) => {
+        if (/^(CREATE|COMMENT ON) VIEW/.test(line)) return;
+        assert.doesNotMatch(line, qualified, `${dir}/${f}:${i + 1}`);
+      });
+    }
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ WITH runs AS (
     AND (r.last_reached_at IS NULL OR c.ended_at > r.last_reached_at)
   WHERE r.unreachable_now GROUP BY r.machine_id
 ),
-ok AS (SELECT machine_id, max(ended_at) AS last_ok_at FROM v1.last_ok_runs GROUP BY machine_id),
+ok AS (SELECT machine_id, max(ended_at) AS last_ok_at FROM last_ok_runs GROUP BY machine_id),
 seen AS (SELECT machine_id, r.last_run_at, r.unreachable_now, r.unreachable_error, o.last_ok_at FROM runs r FULL JOIN ok o USING (machine_id))
 SELECT coalesce(c.machine_id, s.machine_id) AS machine_id, c.ssh, coalesce(c.tags, []::VARCHAR[]) AS tags,
   c.machine_id IS NOT NULL AS configured, coalesce(c.collectable, false) AS collectable,
@@ -88,21 +88,21 @@ SELECT machine_id, collected_at, f.mount, f.device, f.fstype, f.size_bytes, f.us
   -- df's Capacity: used / (used + available), which counts the root-reserved blocks as unavailable.
   pct(f.used_bytes, f.used_bytes + f.avail_bytes) AS used_pct,
   f.inodes, f.inodes_used, pct(f.inodes_used, f.inodes) AS inodes_used_pct
-FROM (SELECT machine_id, collected_at, unnest(filesystems) AS f FROM v1.latest_sys);
+FROM (SELECT machine_id, collected_at, unnest(filesystems) AS f FROM latest_sys);
 COMMENT ON VIEW v1.machine_filesystems IS 'Filesystems of each machine''s newest sample, with used % (as df computes it) and inode use %';
 
 CREATE VIEW v1.latest_processes AS
 SELECT DISTINCT ON (machine_id, p.pid) machine_id, collected_at, p.pid, p.ppid, p."user", p.comm, p.args, p.state,
   p.cpu_pct, p.rss_bytes, p.started_at, seconds_between(p.started_at, collected_at) AS age_s
 FROM (
-  SELECT machine_id, collected_at, unnest(top_cpu) AS p FROM v1.latest_sys
+  SELECT machine_id, collected_at, unnest(top_cpu) AS p FROM latest_sys
   UNION ALL
-  SELECT machine_id, collected_at, unnest(top_mem) AS p FROM v1.latest_sys
+  SELECT machine_id, collected_at, unnest(top_mem) AS p FROM latest_sys
 );
 COMMENT ON VIEW v1.latest_processes IS 'Top processes (by CPU and by memory) of each machine''s newest sample';
 
 CREATE VIEW v1.latest_repos AS
-SELECT r.* FROM repos_recent r JOIN v1.last_ok_runs l ON l.source = 'repos' AND r.machine_id = l.machine_id AND r.run_id = l.run_id;
+SELECT r.* FROM repos_recent r JOIN last_ok_runs l ON l.source = 'repos' AND r.machine_id = l.machine_id AND r.run_id = l.run_id;
 COMMENT ON VIEW v1.latest_repos IS 'Repositories found by the last successful repos run of each machine';
 
 CREATE VIEW v1.repo_status AS
@@ -123,5 +123,5 @@ FROM v1.latest_repos;
 COMMENT ON VIEW v1.repo_status IS 'Latest repositories with a one-word state (error, conflicted, dirty, diverged, ahead, behind, detached, clean) and commit age';
 
 CREATE VIEW v1.latest_agents AS
-SELECT a.* FROM agents_recent a JOIN v1.last_ok_runs l ON l.source = 'agents' AND a.machine_id = l.machine_id AND a.run_id = l.run_id;
+SELECT a.* FROM agents_recent a JOIN last_ok_runs l ON l.source = 'agents' AND a.machine_id = l.machine_id AND a.run_id = l.run_id;
 COMMENT ON VIEW v1.latest_agents IS 'tmux sessions, panes and agent processes from the last successful agents run of each machine';

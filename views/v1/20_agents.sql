@@ -30,7 +30,7 @@ SELECT a.machine_id, a.collected_at, a.agent, a.pid, a.ppid, a.state, a.cwd, a.a
     WHEN act.samples < 2 OR act.samples IS NULL THEN 'new'
     WHEN seconds_between(coalesce(act.last_active_at, act.first_seen_at), a.collected_at) >= (SELECT idle_s FROM t) THEN 'idle'
     ELSE 'active' END AS status
-FROM v1.latest_agents a
+FROM latest_agents a
 LEFT JOIN v1.agent_activity act USING (machine_id, pid, started_at)
 WHERE a."type" = 'process';
 COMMENT ON VIEW v1.agent_processes IS 'Running coding agents per machine with pane, cwd, CPU, memory, age, idle time and status (active, idle, new, stopped, zombie)';
@@ -47,7 +47,7 @@ SELECT p.machine_id, p.collected_at, p.session, p.window_index, p.window_name, p
   p.pane_pid, p.pane_command, p.pane_path, p.pane_dead, p.pane_activity_at, p.agent,
   had.had_agent_at, had.last_agent,
   (p.agent IS NULL AND (had.had_agent_at IS NOT NULL OR coalesce(p.pane_dead, false))) AS agent_dead
-FROM v1.latest_agents p
+FROM latest_agents p
 LEFT JOIN had ON had.machine_id = p.machine_id AND had.session IS NOT DISTINCT FROM p.session AND had.pane_id = p.pane_id
 WHERE p."type" = 'pane';
 COMMENT ON VIEW v1.agent_panes IS 'tmux panes per machine with the agent running in each, and agent_dead when its agent exited (seen in the recent window) or the pane is dead';
@@ -55,15 +55,15 @@ COMMENT ON VIEW v1.agent_panes IS 'tmux panes per machine with the agent running
 CREATE VIEW v1.agent_sessions AS
 WITH p AS (
   SELECT machine_id, session, count(*) AS panes, count(*) FILTER (WHERE agent_dead) AS dead_panes
-  FROM v1.agent_panes GROUP BY ALL
+  FROM agent_panes GROUP BY ALL
 ), a AS (
   SELECT machine_id, session, count(*) AS agents, count(*) FILTER (WHERE status = 'idle') AS idle_agents
-  FROM v1.agent_processes GROUP BY ALL
+  FROM agent_processes GROUP BY ALL
 )
 SELECT s.machine_id, s.collected_at, s.session, s.session_created_at, s.session_activity_at, s.session_attached,
   s.session_windows, coalesce(p.panes, 0) AS panes, coalesce(a.agents, 0) AS agents,
   coalesce(a.idle_agents, 0) AS idle_agents, coalesce(p.dead_panes, 0) AS dead_panes
-FROM v1.latest_agents s
+FROM latest_agents s
 LEFT JOIN p ON p.machine_id = s.machine_id AND p.session = s.session
 LEFT JOIN a ON a.machine_id = s.machine_id AND a.session = s.session
 WHERE s."type" = 'session';
@@ -73,11 +73,11 @@ CREATE VIEW v1.agent_machines AS
 WITH a AS (
   SELECT machine_id, count(*) AS agents, count(*) FILTER (WHERE status = 'active') AS active,
     count(*) FILTER (WHERE status = 'idle') AS idle, count(*) FILTER (WHERE status IN ('stopped', 'zombie')) AS stopped
-  FROM v1.agent_processes GROUP BY machine_id
+  FROM agent_processes GROUP BY machine_id
 ), s AS (SELECT machine_id, count(*) AS tmux_sessions FROM v1.agent_sessions GROUP BY machine_id),
-p AS (SELECT machine_id, count(*) FILTER (WHERE agent_dead) AS dead_panes FROM v1.agent_panes GROUP BY machine_id)
+p AS (SELECT machine_id, count(*) FILTER (WHERE agent_dead) AS dead_panes FROM agent_panes GROUP BY machine_id)
 SELECT l.machine_id, l.ended_at AS collected_at, coalesce(s.tmux_sessions, 0) AS tmux_sessions, coalesce(a.agents, 0) AS agents,
   coalesce(a.active, 0) AS active, coalesce(a.idle, 0) AS idle, coalesce(a.stopped, 0) AS stopped, coalesce(p.dead_panes, 0) AS dead_panes
-FROM v1.last_ok_runs l LEFT JOIN a USING (machine_id) LEFT JOIN s USING (machine_id) LEFT JOIN p USING (machine_id)
+FROM last_ok_runs l LEFT JOIN a USING (machine_id) LEFT JOIN s USING (machine_id) LEFT JOIN p USING (machine_id)
 WHERE l.source = 'agents';
 COMMENT ON VIEW v1.agent_machines IS 'Per machine: tmux sessions, agents by status (active, idle, stopped) and panes whose agent exited';

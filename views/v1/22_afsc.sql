@@ -1,7 +1,7 @@
 -- afsc's latest answer per machine: the rows of each machine's last successful afsc run.
 
 CREATE VIEW v1.afsc_latest AS
-SELECT a.* FROM afsc_recent a JOIN v1.last_ok_runs l ON l.source = 'afsc' AND a.machine_id = l.machine_id AND a.run_id = l.run_id;
+SELECT a.* FROM afsc_recent a JOIN last_ok_runs l ON l.source = 'afsc' AND a.machine_id = l.machine_id AND a.run_id = l.run_id;
 COMMENT ON VIEW v1.afsc_latest IS 'The rows of the last successful afsc collection of each machine: a run row (afsc''s latest run, or no_runs, or afsc''s error) and a result row per installer';
 
 CREATE VIEW v1.afsc_runs AS

@@ -1,7 +1,7 @@
 -- caam's latest answer per machine: the rows of each machine's last successful caam run.
 
 CREATE VIEW v1.caam_latest AS
-SELECT c.* FROM caam_recent c JOIN v1.last_ok_runs l ON l.source = 'caam' AND c.machine_id = l.machine_id AND c.run_id = l.run_id;
+SELECT c.* FROM caam_recent c JOIN last_ok_runs l ON l.source = 'caam' AND c.machine_id = l.machine_id AND c.run_id = l.run_id;
 COMMENT ON VIEW v1.caam_latest IS 'The rows of the last successful caam run of each machine: its run row, a tool row per tool, a profile row per vault profile';
 
 CREATE VIEW v1.caam_tools AS
@@ -10,7 +10,7 @@ SELECT machine_id, collected_at, provider AS tool, logged_in, profile AS active_
   -- caam gives the time left at collection: the cooldown ends that long after it.
   collected_at + to_seconds(cooldown_remaining_s) AS cooldown_until,
   identity_email, identity_organization, identity_plan_type, identity_account_id, identity_expires_at
-FROM v1.caam_latest WHERE "type" = 'tool';
+FROM caam_latest WHERE "type" = 'tool';
 COMMENT ON VIEW v1.caam_tools IS 'Per machine and tool (claude, codex, gemini, ...): logged in or not, the vault profile matching the live login (NULL: none matches), its health, expiry, errors in the last hour, cooldown end, identity (e-mail, plan)';
 
 CREATE VIEW v1.caam_profiles AS
@@ -20,13 +20,13 @@ SELECT p.machine_id, p.collected_at, p.provider, p.profile, p."rank", p.error, p
   p.tertiary_used_percent, p.tertiary_resets_at,
   p.credits_has_credits, p.credits_unlimited, p.credits_balance,
   p.burn_tokens_per_hour, p.burn_percent_per_hour, p.burn_confidence, p.estimated_depletion, p.depletion_confidence
-FROM v1.caam_latest p
+FROM caam_latest p
 LEFT JOIN v1.caam_tools t ON t.machine_id = p.machine_id AND t.tool = p.provider
 WHERE p."type" = 'profile';
 COMMENT ON VIEW v1.caam_profiles IS 'Per machine, one row per vault profile caam limits reported: provider, profile, caam''s rank among the provider''s profiles (its availability order, 1 = best), error, plan, whether it is the active one, window use and resets, credits, burn rate, predicted depletion';
 
 CREATE VIEW v1.caam_limits AS
-WITH p AS (FROM v1.caam_latest WHERE "type" = 'profile')
+WITH p AS (FROM caam_latest WHERE "type" = 'profile')
 SELECT machine_id, collected_at, provider, profile, "rank", fetched_at, w.*
 FROM p, LATERAL (SELECT * FROM (VALUES
     ('primary', primary_used_percent, primary_window_seconds, primary_resets_at, primary_severity),

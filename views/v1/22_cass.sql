@@ -2,18 +2,18 @@
 -- and its timeline buckets, the newest complete count of each.
 
 CREATE VIEW v1.cass_latest AS
-SELECT c.* FROM cass_recent c JOIN v1.last_ok_runs l ON l.source = 'cass' AND c.machine_id = l.machine_id AND c.run_id = l.run_id;
+SELECT c.* FROM cass_recent c JOIN last_ok_runs l ON l.source = 'cass' AND c.machine_id = l.machine_id AND c.run_id = l.run_id;
 COMMENT ON VIEW v1.cass_latest IS 'The rows of the last successful cass run of each machine: run, health, stats, agent, workspace, timeline, bucket and error rows';
 
 CREATE VIEW v1.cass_health AS
-WITH r AS (SELECT machine_id, collected_at, cass_version, contract_version FROM v1.cass_latest WHERE "type" = 'run'),
-h AS (FROM v1.cass_latest WHERE "type" = 'health'),
-s AS (SELECT machine_id, conversations, messages, oldest_at, newest_at, raw_mirror_bytes FROM v1.cass_latest WHERE "type" = 'stats'),
-tl AS (SELECT machine_id, range_start AS timeline_from, range_end AS timeline_to FROM v1.cass_latest WHERE "type" = 'timeline'),
+WITH r AS (SELECT machine_id, collected_at, cass_version, contract_version FROM cass_latest WHERE "type" = 'run'),
+h AS (FROM cass_latest WHERE "type" = 'health'),
+s AS (SELECT machine_id, conversations, messages, oldest_at, newest_at, raw_mirror_bytes FROM cass_latest WHERE "type" = 'stats'),
+tl AS (SELECT machine_id, range_start AS timeline_from, range_end AS timeline_to FROM cass_latest WHERE "type" = 'timeline'),
 e AS (
   SELECT machine_id, list({step: step, exit_code: exit_code, error_kind: error_kind, message: message} ORDER BY step) AS failed_commands,
     any_value(format('{} ({})', error_kind, message)) FILTER (WHERE step = 'health') AS health_error
-  FROM v1.cass_latest WHERE "type" = 'error' GROUP BY machine_id
+  FROM cass_latest WHERE "type" = 'error' GROUP BY machine_id
 )
 SELECT r.machine_id, r.collected_at, r.cass_version, r.contract_version,
   h.status, h.healthy, h.health_level, h.initialized, h.exit_policy, h.errors, h.warnings, h.recommended_action, h.recommended_commands,
@@ -30,12 +30,12 @@ COMMENT ON VIEW v1.cass_health IS 'Per machine, cass''s latest answer: version, 
 
 CREATE VIEW v1.cass_agents AS
 SELECT a.machine_id, a.collected_at, a.agent, a.conversations, pct(a.conversations, s.conversations) AS pct_of_conversations
-FROM v1.cass_latest a LEFT JOIN v1.cass_latest s ON s.machine_id = a.machine_id AND s."type" = 'stats'
+FROM cass_latest a LEFT JOIN cass_latest s ON s.machine_id = a.machine_id AND s."type" = 'stats'
 WHERE a."type" = 'agent';
 COMMENT ON VIEW v1.cass_agents IS 'Conversations in each machine''s cass archive per agent (claude_code, codex, ..., unknown), with their share of all conversations';
 
 CREATE VIEW v1.cass_workspaces AS
-SELECT machine_id, collected_at, workspace, conversations FROM v1.cass_latest WHERE "type" = 'workspace';
+SELECT machine_id, collected_at, workspace, conversations FROM cass_latest WHERE "type" = 'workspace';
 COMMENT ON VIEW v1.cass_workspaces IS 'Conversations in each machine''s cass archive per workspace (cass lists its top 10)';
 
 -- Each run asks for the last days, so runs overlap. A bucket's count comes from the newest run

@@ -9,7 +9,7 @@ WITH rows AS (
   SELECT * FROM cloud_bench
   QUALIFY row_number() OVER (PARTITION BY machine_id, "key" ORDER BY collected_at DESC) = 1
 ), names AS (
-  SELECT machine_id, lower(machine_id) AS name, 1 AS pref FROM v1.machines
+  SELECT machine_id, lower(machine_id) AS name, 1 AS pref FROM machines
   UNION ALL
   SELECT machine_id, lower(split_part(arg_max(hostname, collected_at), '.', 1)), 2 FROM tools_recent WHERE hostname IS NOT NULL GROUP BY machine_id
 ), host_machine AS (

@@ -1,7 +1,7 @@
 -- ntm: its latest answer per machine (sessions, agents, overall status) and its events, deduplicated.
 
 CREATE VIEW v1.ntm_latest AS
-SELECT n.* FROM ntm_recent n JOIN v1.last_ok_runs l ON l.source = 'ntm' AND n.machine_id = l.machine_id AND n.run_id = l.run_id
+SELECT n.* FROM ntm_recent n JOIN last_ok_runs l ON l.source = 'ntm' AND n.machine_id = l.machine_id AND n.run_id = l.run_id
 WHERE n."type" <> 'event';
 COMMENT ON VIEW v1.ntm_latest IS 'The state rows of the last successful ntm run of each machine: its run row, a session row per tmux session, an agent row per agent';
 
@@ -38,7 +38,7 @@ WITH a AS (
     count(*) FILTER (WHERE state = 'active') AS active, count(*) FILTER (WHERE state = 'busy') AS busy,
     count(*) FILTER (WHERE state = 'idle') AS idle, count(*) FILTER (WHERE in_error) AS error_agents,
     count(*) FILTER (WHERE stuck) AS stuck_agents
-  FROM v1.ntm_agents GROUP BY ALL
+  FROM ntm_agents GROUP BY ALL
 )
 -- Without agent rows (the snapshot failed) the per-state counts are unknown, not 0.
 SELECT s.machine_id, s.collected_at, s."session", s.attached, s.agent_count, s.health_status, s.health_reason,
@@ -49,7 +49,7 @@ SELECT s.machine_id, s.collected_at, s."session", s.attached, s.agent_count, s.h
   CASE WHEN r.agents_from IS NOT NULL THEN coalesce(a.error_agents, 0) END AS error_agents,
   CASE WHEN r.agents_from IS NOT NULL THEN coalesce(a.stuck_agents, 0) END AS stuck_agents
 FROM v1.ntm_latest s
-JOIN v1.ntm_status r USING (machine_id)
+JOIN ntm_status r USING (machine_id)
 LEFT JOIN a ON a.machine_id = s.machine_id AND a."session" = s."session"
 WHERE s."type" = 'session';
 COMMENT ON VIEW v1.ntm_sessions IS 'ntm''s tmux sessions per machine: attached, agent_count (ntm''s), ntm''s health of it (healthy, warning, critical, unknown) with its reason, and the agents in it by state, in error and stuck (NULL when ntm gave no per-agent data)';

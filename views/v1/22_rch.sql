@@ -3,7 +3,7 @@
 -- build; rchd's id is the key).
 
 CREATE VIEW v1.rch_latest AS
-SELECT r.* FROM rch_recent r JOIN v1.last_ok_runs l ON l.source = 'rch' AND r.machine_id = l.machine_id AND r.run_id = l.run_id
+SELECT r.* FROM rch_recent r JOIN last_ok_runs l ON l.source = 'rch' AND r.machine_id = l.machine_id AND r.run_id = l.run_id
 WHERE r."type" <> 'build';
 COMMENT ON VIEW v1.rch_latest IS 'The snapshot rows of the last successful rch run of each machine: run, worker, active_build, queued_build, issue, alert, hint, metric';
 
@@ -15,7 +15,7 @@ SELECT machine_id, collected_at, exit_code, error_code IS NULL AS answered, erro
   builds_total, builds_succeeded, builds_failed, builds_remote, builds_local, avg_duration_ms,
   queue_depth, active_count, remediation_overall, convergence_status,
   metrics_url, metrics_error, metrics_samples, metrics_ignored, history_file
-FROM v1.rch_latest WHERE "type" = 'run';
+FROM rch_latest WHERE "type" = 'run';
 COMMENT ON VIEW v1.rch_daemon IS 'Per machine, rch status''s latest answer: answered (false: rch''s error envelope, error_code RCH-E504 when the daemon socket is gone), posture (remote_ready, degraded, local_only; NULL before rch 1.0.11), daemon pid/version/uptime, worker and slot counts, rchd''s build stats (its remembered builds), queue depth, active builds, the /metrics scrape''s outcome and the history file read';
 
 CREATE VIEW v1.rch_workers AS
@@ -27,35 +27,35 @@ SELECT machine_id, collected_at, worker_id, host, "user", status, circuit_state,
   -- behind an open circuit or quarantined.
   status = 'healthy' AND coalesce(circuit_state, 'closed') <> 'open' AND coalesce(pressure_state, '') <> 'critical'
     AND bypass_reason_code IS NULL AS available
-FROM v1.rch_latest WHERE "type" = 'worker';
+FROM rch_latest WHERE "type" = 'worker';
 COMMENT ON VIEW v1.rch_workers IS 'rch''s build workers per machine (latest status): status, circuit, slots used/free, speed score, last error, failed recent health checks, disk pressure, quarantine reason, and whether a build can go there now (available)';
 
 CREATE VIEW v1.rch_active_builds AS
 SELECT machine_id, collected_at, build_id, project_id, worker_id, command, started_at,
   seconds_between(started_at, collected_at) AS running_s, heartbeat_phase, heartbeat_age_secs, progress_age_secs,
   heartbeat_stale, progress_stale, slots
-FROM v1.rch_latest WHERE "type" = 'active_build';
+FROM rch_latest WHERE "type" = 'active_build';
 COMMENT ON VIEW v1.rch_active_builds IS 'Builds running at the latest rch status: worker, command, running time, heartbeat phase and age, and rchd''s stuck detector (heartbeat_stale, progress_stale)';
 
 CREATE VIEW v1.rch_queued_builds AS
 SELECT machine_id, collected_at, build_id AS queue_id, project_id, command, queued_at,
   seconds_between(queued_at, collected_at) AS waiting_s, queue_position, slots AS slots_needed, estimated_start, wait_time
-FROM v1.rch_latest WHERE "type" = 'queued_build';
+FROM rch_latest WHERE "type" = 'queued_build';
 COMMENT ON VIEW v1.rch_queued_builds IS 'Builds waiting for a worker at the latest rch status: position, slots needed, how long they have waited';
 
 CREATE VIEW v1.rch_alerts AS
 SELECT machine_id, collected_at, alert_id, kind, severity, message, worker_id, first_seen, last_seen, cleared_at, state
-FROM v1.rch_latest WHERE "type" = 'alert';
+FROM rch_latest WHERE "type" = 'alert';
 COMMENT ON VIEW v1.rch_alerts IS 'rchd''s own alerts at the latest status (worker_offline, worker_degraded, circuit_open, all_workers_offline), with state active or cleared_pending_clean';
 
 CREATE VIEW v1.rch_hints AS
 SELECT machine_id, collected_at, "type" AS source_kind, reason_code, severity, message, worker_id, "action"
-FROM v1.rch_latest WHERE "type" IN ('hint', 'issue');
+FROM rch_latest WHERE "type" IN ('hint', 'issue');
 COMMENT ON VIEW v1.rch_hints IS 'What rch says to do at the latest status: the CLI''s remediation hints (source_kind hint: reason_code, severity critical/warning/info, suggested action) and rchd''s issues (source_kind issue: severity error/warning, remediation); action is rch''s command, shown, never run';
 
 CREATE VIEW v1.rch_metrics AS
 SELECT machine_id, collected_at, metric, metric_type, labels, labels['worker'] AS worker, "value"
-FROM v1.rch_latest WHERE "type" = 'metric';
+FROM rch_latest WHERE "type" = 'metric';
 COMMENT ON VIEW v1.rch_metrics IS 'rchd''s Prometheus samples of the latest scrape (where a metrics URL is configured): name, type, labels, value. Families rchd never updates are not stored; of histograms only _sum and _count. rch_worker_status is 1 healthy, 2 degraded or draining, 0 down (its status label is always "current")';
 
 -- rchd counts a test command that ran but failed (cargo test's 101, a signal) as a build that

@@ -1,7 +1,7 @@
 -- ru's latest answer per machine: the rows of each machine's last successful ru run.
 
 CREATE VIEW v1.ru_latest AS
-SELECT r.* FROM ru_recent r JOIN v1.last_ok_runs l ON l.source = 'ru' AND r.machine_id = l.machine_id AND r.run_id = l.run_id;
+SELECT r.* FROM ru_recent r JOIN last_ok_runs l ON l.source = 'ru' AND r.machine_id = l.machine_id AND r.run_id = l.run_id;
 COMMENT ON VIEW v1.ru_latest IS 'The rows of the last successful ru run of each machine: its run row and a repo row per configured repository';
 
 CREATE VIEW v1.ru_repos AS

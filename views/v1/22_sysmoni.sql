@@ -57,7 +57,7 @@ WITH iv AS (
     m.swap_used_bytes AS m_swap_used, m.inotify_max_user_watches AS m_max_watches, m.inotify_max_user_instances AS m_max_instances,
     m.per_core_pct, m.disk_read_mibs, m.disk_write_mibs, m.net_rx_mbps, m.net_tx_mbps, m.gpu_count, m.gpu_util_max_pct,
     m.gpu_temp_max_c, m.temp_max_c, m.battery_percent, m.battery_state
-  FROM v1.latest_sys s FULL JOIN v1.latest_sysmoni m ON m.machine_id = s.machine_id CROSS JOIN iv
+  FROM latest_sys s FULL JOIN v1.latest_sysmoni m ON m.machine_id = s.machine_id CROSS JOIN iv
 )
 SELECT machine_id,
   CASE WHEN use_m THEN 'sysmoni' ELSE 'sys' END AS figures_from,

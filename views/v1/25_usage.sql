@@ -327,7 +327,7 @@ no_commits AS (
       CASE WHEN r.last_commit_at IS NULL THEN 'never' ELSE human_age(epoch(vc_now() - r.last_commit_at)) || ' ago' END) AS summary,
     to_json({agent: s.agent, session_id: s.session_id, project: s.project, repo: r.path, first_entry_at: s.first_at,
       last_entry_at: s.last_at, tokens: s.tokens, cost_usd: s.cost_usd, last_commit_at: r.last_commit_at}) AS evidence
-  FROM sessions s JOIN v1.repo_status r
+  FROM sessions s JOIN repo_status r
     ON r.machine_id = s.machine_id AND (s.project = r.path OR starts_with(s.project, r.path || '/'))
   WHERE s.last_at > vc_now() - INTERVAL 30 MINUTE AND (r.last_commit_at IS NULL OR r.last_commit_at < s.first_at)
   QUALIFY row_number() OVER (PARTITION BY s.machine_id, s.agent, s.session_id ORDER BY length(r.path) DESC) = 1

@@ -26,7 +26,7 @@ CREATE VIEW v1.account_links AS
 WITH caut_acc AS (
   -- caut answers one row per provider (the live login).
   SELECT machine_id, provider, account, coalesce(updated_at, collected_at) AS caut_at, login_method, auth_warning
-  FROM v1.caut_latest WHERE "type" = 'provider'
+  FROM caut_latest WHERE "type" = 'provider'
   QUALIFY row_number() OVER (PARTITION BY machine_id, provider ORDER BY account NULLS LAST) = 1
 ),
 active AS (FROM v1.caam_tools WHERE active_profile IS NOT NULL),

@@ -7,7 +7,7 @@ CREATE VIEW v1.beads_repo_agents AS
 SELECT machine_id, repo, count(*) AS agents, list(agent ORDER BY agent) AS agent_names
 FROM (
   SELECT a.machine_id, r.repo, a.agent
-  FROM v1.agent_processes a JOIN v1.beads_repo_stats r
+  FROM agent_processes a JOIN v1.beads_repo_stats r
     ON r.machine_id = a.machine_id AND (a.cwd = r.repo OR starts_with(a.cwd, r.repo || '/'))
   WHERE a.status NOT IN ('stopped', 'zombie')
   QUALIFY row_number() OVER (PARTITION BY a.machine_id, a.pid, a.started_at ORDER BY length(r.repo) DESC) = 1
@@ -42,7 +42,7 @@ SELECT r.machine_id, r.collected_at, r.repo, r.name,
   CASE WHEN r.list_count IS NOT NULL THEN coalesce(i.deferred, 0) END AS deferred,
   coalesce(r.list_count, r.not_closed_count) AS not_closed,
   -- Unknown (NULL) where the agents collector has not run on the machine.
-  CASE WHEN EXISTS (SELECT 1 FROM v1.last_ok_runs l WHERE l.machine_id = r.machine_id AND l.source = 'agents') THEN coalesce(a.agents, 0) END AS agents,
+  CASE WHEN EXISTS (SELECT 1 FROM last_ok_runs l WHERE l.machine_id = r.machine_id AND l.source = 'agents') THEN coalesce(a.agents, 0) END AS agents,
   coalesce(a.agent_names, []::VARCHAR[]) AS agent_names,
   t.pick.id AS top_id, t.pick.title AS top_title, t.pick.score AS top_score,
   coalesce(r.cycle_count, r.insight_cycles) AS cycles,
@@ -59,7 +59,7 @@ COMMENT ON VIEW v1.beads_repos IS 'Per machine and beads repository: ready issue
 CREATE VIEW v1.beads_ready AS
 SELECT i.machine_id, i.repo, i.name, i.id, i.title, i.priority, i.issue_type, i.status, i.assignee, i.labels,
   i.dependent_count, i.updated_at, seconds_between(i.updated_at, vc_now()) AS age_s, r.agents
-FROM v1.beads_issues i LEFT JOIN v1.beads_repos r USING (machine_id, repo)
+FROM v1.beads_issues i LEFT JOIN beads_repos r USING (machine_id, repo)
 WHERE i.state = 'ready';
 COMMENT ON VIEW v1.beads_ready IS 'Ready issues (br ready) per machine and repository: priority (0 = P0), type, assignee, issues depending on it, last update and age, agents running in the repository (NULL: unknown)';
 
@@ -73,12 +73,12 @@ CREATE VIEW v1.beads_machines AS
 WITH runs AS (
   SELECT machine_id, any_value(collected_at) AS collected_at, any_value(repos_found) AS repos_found, any_value(repos_checked) AS repos_checked,
     any_value(br_installed) AS br_installed, any_value(bv_installed) AS bv_installed
-  FROM v1.beads_latest WHERE "type" = 'run' GROUP BY machine_id
+  FROM beads_latest WHERE "type" = 'run' GROUP BY machine_id
 ), repos AS (
   SELECT machine_id, sum(ready) AS ready, sum(ready_high) AS ready_high, sum(blocked) AS blocked, sum(in_progress) AS in_progress,
     sum(not_closed) AS not_closed, sum(errors) AS errors,
     count(*) FILTER (WHERE agents = 0 AND ready > 0) AS idle_repos_with_ready
-  FROM v1.beads_repos GROUP BY machine_id
+  FROM beads_repos GROUP BY machine_id
 )
 SELECT u.machine_id, u.collected_at, u.br_installed, u.bv_installed, u.repos_found, u.repos_checked,
   r.ready, r.ready_high, r.blocked, r.in_progress, r.not_closed, coalesce(r.errors, 0) AS errors, r.idle_repos_with_ready
@@ -109,7 +109,7 @@ blocked AS (
     format('{}: {} blocked issues in {}', r.machine_id, r.blocked, r.name) AS title,
     ['vc report beads --md', vc_query_cmd(r.machine_id, 'repo, id, priority, dependency_count, dependent_count, title', 'beads_blocked', ' ORDER BY dependent_count DESC, priority')] AS next,
     'br blocked --json' AS fix
-  FROM v1.beads_repos r LEFT JOIN blockers b USING (machine_id, repo)
+  FROM beads_repos r LEFT JOIN blockers b USING (machine_id, repo)
   WHERE r.blocked IS NOT NULL
 ),
 idle AS (
@@ -122,7 +122,7 @@ idle AS (
     ['vc report beads --md', vc_query_cmd(r.machine_id, 'repo, id, priority, issue_type, title', 'beads_ready', ' AND agents = 0 ORDER BY priority, repo')] AS next,
     -- An issue id is a plain word (prefix-hash); anything else is not spliced into a command.
     CASE WHEN regexp_full_match(t.id, '[A-Za-z0-9][A-Za-z0-9._-]{0,80}') THEN format('br show {} --json', t.id) ELSE 'br ready --json' END AS fix
-  FROM v1.beads_repos r LEFT JOIN top_ready t USING (machine_id, repo)
+  FROM beads_repos r LEFT JOIN top_ready t USING (machine_id, repo)
   WHERE r.agents = 0 AND r.ready_high IS NOT NULL
 ),
 cycles AS (
@@ -132,7 +132,7 @@ cycles AS (
     format('{}: dependency cycles in {}', machine_id, name) AS title,
     ['vc report beads --md'] AS next,
     'bv --robot-insights' AS fix
-  FROM v1.beads_repos WHERE cycles IS NOT NULL
+  FROM beads_repos WHERE cycles IS NOT NULL
 ),
 errs AS (
   SELECT r.machine_id, 'beads_errors' AS factor_id, r.repo AS subject, r.errors + (coalesce(r.load_errors, 0) > 0)::INTEGER AS value,
@@ -143,7 +143,7 @@ errs AS (
     format('{}: beads unreadable in {}', r.machine_id, r.name) AS title,
     ['vc report beads --md', vc_query_cmd(r.machine_id, 'repo, step, exit_code, error_kind, error_code, message', 'beads_errors', '')] AS next,
     CASE WHEN r.errors > 0 THEN r.failed_steps[1] ELSE 'bv --robot-triage' END AS fix
-  FROM v1.beads_repos r
+  FROM beads_repos r
 )
 FROM blocked UNION ALL BY NAME FROM idle UNION ALL BY NAME FROM cycles UNION ALL BY NAME FROM errs;
 COMMENT ON VIEW v1.beads_factors IS 'beads health factors per machine and repository: beads_blocked (blocked issues), beads_idle_ready (ready P0/P1 issues and no agent there), beads_cycles (dependency cycles), beads_errors (failed br/bv commands, bv load errors)';

@@ -57,7 +57,7 @@ COMMENT ON VIEW v1.dcg_new_critical_rules IS 'Critical dcg rules a machine hit f
 --   dcg_new_critical_rule  a critical rule the machine had not hit before the recent window.
 -- Rule ids go into a `vc query` only when they are plain words (see vc_query_cmd).
 CREATE VIEW v1.dcg_factors AS
-WITH machines AS (
+WITH dcg_machines AS (
   SELECT DISTINCT machine_id FROM collector_runs_recent WHERE source = 'dcg' AND status = 'ok'
   UNION SELECT DISTINCT machine_id FROM v1.dcg_events
 ),
@@ -78,7 +78,7 @@ denies AS (
     to_json({denies: coalesce(l.denies, 0), top_rules: coalesce(l.top_rules, []), since: vc_now() - INTERVAL 1 HOUR}) AS evidence,
     format('{}: dcg denied {} commands in the last hour', m.machine_id, coalesce(l.denies, 0)) AS title,
     [format('vc report events --machine {} --md', m.machine_id)] AS next
-  FROM machines m LEFT JOIN last_hour l USING (machine_id)
+  FROM dcg_machines m LEFT JOIN last_hour l USING (machine_id)
 ),
 new_critical AS (
   SELECT machine_id, 'dcg_new_critical_rule' AS factor_id, rule_id AS subject, hits AS value,

@@ -25,7 +25,7 @@ COMMENT ON VIEW v1.mail_ack_overdue IS 'Messages that asked for an acknowledgeme
 -- A holder is dead when the machine's agents collector sees no coding agent running in the
 -- project's directory (unknown when that collector has not run there, or the project has no path).
 CREATE VIEW v1.mail_reservations AS
-WITH agents_known AS (SELECT DISTINCT machine_id FROM v1.last_ok_runs WHERE source = 'agents'),
+WITH agents_known AS (SELECT DISTINCT machine_id FROM last_ok_runs WHERE source = 'agents'),
 r AS (
   SELECT h.*,
     CASE WHEN h.expires_at > vc_now() THEN 'active' ELSE 'expired' END AS state,
@@ -33,7 +33,7 @@ r AS (
     h.agent_retired_at IS NOT NULL AS holder_retired,
     h.agent_last_active_at < vc_now() - to_minutes(vc_mail_holder_idle_minutes()) AS holder_inactive,
     CASE WHEN k.machine_id IS NULL OR h.project_path IS NULL THEN NULL
-      ELSE NOT EXISTS (SELECT 1 FROM v1.agent_processes p WHERE p.machine_id = h.machine_id
+      ELSE NOT EXISTS (SELECT 1 FROM agent_processes p WHERE p.machine_id = h.machine_id
         AND (p.cwd = h.project_path OR starts_with(p.cwd, rtrim(h.project_path, '/') || '/'))) END AS holder_dead
   FROM v1.mail_held h LEFT JOIN agents_known k USING (machine_id)
 )

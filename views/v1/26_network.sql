@@ -95,7 +95,7 @@ COMMENT ON VIEW v1.network_spikes IS 'Per machine and provider: connections open
 --   network_spike            a provider's connections in the last hour as a multiple of its usual
 --                            hour, from 30 connections an hour (below that a jump is noise).
 CREATE VIEW v1.network_factors AS
-WITH machines AS (
+WITH rano_machines AS (
   SELECT DISTINCT machine_id FROM collector_runs_recent WHERE source = 'rano' AND status = 'ok'
   UNION SELECT DISTINCT machine_id FROM v1.rano_events
 ),
@@ -115,7 +115,7 @@ unknown_rows AS (
     format('{}: agents contacted {} unknown hosts', m.machine_id, coalesce(u.hosts, 0)) AS title,
     [format('vc report events --machine {} --md', m.machine_id),
       vc_query_cmd(m.machine_id, 'host, connects, processes, providers, remote_ips, first_seen_at', 'network_unknown_domains', ' ORDER BY connects DESC')] AS next
-  FROM machines m LEFT JOIN unknown u USING (machine_id)
+  FROM rano_machines m LEFT JOIN unknown u USING (machine_id)
 ),
 spike_rows AS (
   SELECT machine_id, 'network_spike' AS factor_id, provider AS subject, ratio AS value,

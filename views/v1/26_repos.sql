@@ -10,7 +10,7 @@ CREATE MACRO vc_path_key(p) AS CASE WHEN p IS NULL THEN NULL
   ELSE coalesce(nullif(rtrim(regexp_replace(p, '/+', '/', 'g'), '/'), ''), '/') END;
 
 CREATE VIEW v1.repos_merged AS
-WITH vc_side AS (SELECT *, vc_path_key(path) AS pkey FROM v1.repo_status),
+WITH vc_side AS (SELECT *, vc_path_key(path) AS pkey FROM repo_status),
 ru_side AS (SELECT *, vc_path_key(path) AS pkey FROM v1.ru_repos),
 joined AS (
   SELECT r, u, coalesce(r.machine_id, u.machine_id) AS machine_id, coalesce(r.path, u.path) AS path,

@@ -3,12 +3,12 @@
 -- conversations, sessions started per hour); and the health factors they raise.
 
 CREATE VIEW v1.sessions_machines AS
-WITH m AS (SELECT machine_id FROM v1.ntm_status UNION SELECT machine_id FROM v1.cass_health),
+WITH m AS (SELECT machine_id FROM ntm_status UNION SELECT machine_id FROM v1.cass_health),
 ag AS (
   SELECT machine_id, count(*) AS agents, count(*) FILTER (WHERE state = 'active') AS active,
     count(*) FILTER (WHERE state = 'busy') AS busy, count(*) FILTER (WHERE state = 'idle') AS idle,
     count(*) FILTER (WHERE in_error) AS in_error, count(*) FILTER (WHERE stuck) AS stuck
-  FROM v1.ntm_agents GROUP BY machine_id
+  FROM ntm_agents GROUP BY machine_id
 ),
 ses AS (
   SELECT machine_id, count(*) FILTER (WHERE health_status IN ('warning', 'critical')) AS unhealthy_sessions
@@ -46,7 +46,7 @@ SELECT m.machine_id,
   CASE WHEN c.timeline_to IS NOT NULL THEN coalesce(tl.messages, 0) END AS cass_messages_24h,
   c.failed_commands AS cass_failed_commands
 FROM m
-LEFT JOIN v1.ntm_status n USING (machine_id)
+LEFT JOIN ntm_status n USING (machine_id)
 LEFT JOIN v1.cass_health c USING (machine_id)
 LEFT JOIN ag USING (machine_id)
 LEFT JOIN ses USING (machine_id)
@@ -122,7 +122,7 @@ ntm_errors AS (
     -- A session name is spliced in only when it is a plain word.
     CASE WHEN regexp_full_match(min(a."session") FILTER (WHERE a.in_error), '[A-Za-z0-9._-]+')
       THEN format('ntm --robot-health={}', min(a."session") FILTER (WHERE a.in_error)) ELSE 'ntm --robot-status' END AS fix
-  FROM v1.ntm_status n LEFT JOIN v1.ntm_agents a USING (machine_id)
+  FROM ntm_status n LEFT JOIN ntm_agents a USING (machine_id)
   GROUP BY n.machine_id
   HAVING value IS NOT NULL
 ),
@@ -134,7 +134,7 @@ stuck AS (
     format('{}: {} in {}:{} {} with no output for {} min', machine_id, coalesce(agent_type, 'agent'), "session", pane, state, round(last_output_age_s / 60)::BIGINT) AS title,
     ['vc report sessions --md', vc_query_cmd(machine_id, 'session, pane, agent_type, state, last_output_age_s', 'ntm_agents', ' AND working ORDER BY last_output_age_s DESC')] AS next,
     CASE WHEN regexp_full_match("session", '[A-Za-z0-9._-]+') THEN format('ntm --robot-health={}', "session") ELSE 'ntm --robot-status' END AS fix
-  FROM v1.ntm_agents WHERE working AND last_output_age_s IS NOT NULL
+  FROM ntm_agents WHERE working AND last_output_age_s IS NOT NULL
 ),
 session_health AS (
   SELECT machine_id, 'ntm_session_health' AS factor_id, "session" AS subject,

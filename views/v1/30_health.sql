@@ -17,7 +17,7 @@ WITH runs AS (
 ), keys AS (
   SELECT machine_id, source FROM expected
   UNION SELECT machine_id, source FROM runs
-  UNION SELECT machine_id, source FROM v1.last_ok_runs
+  UNION SELECT machine_id, source FROM last_ok_runs
 )
 SELECT k.machine_id, k.source, coalesce(x.interval_s, i.interval_s) AS interval_s, r.last_run_at, l.ended_at AS last_ok_at,
   r.last_status, r.last_error,
@@ -27,12 +27,12 @@ SELECT k.machine_id, k.source, coalesce(x.interval_s, i.interval_s) AS interval_
 FROM keys k
 LEFT JOIN expected x USING (machine_id, source)
 LEFT JOIN runs r USING (machine_id, source)
-LEFT JOIN v1.last_ok_runs l USING (machine_id, source)
+LEFT JOIN last_ok_runs l USING (machine_id, source)
 LEFT JOIN source_intervals i USING (source);
 COMMENT ON VIEW v1.source_freshness IS 'Per machine and source: last run, last success, last error, runs and failures in the recent window, age in seconds and in expected intervals';
 
 CREATE VIEW v1.source_staleness AS
-SELECT source, min(age_s) AS staleness_s FROM v1.source_freshness GROUP BY source;
+SELECT source, min(age_s) AS staleness_s FROM source_freshness GROUP BY source;
 COMMENT ON VIEW v1.source_staleness IS 'Seconds since each source was last collected successfully on any machine (NULL: never)';
 
 -- A view. machine_health, fleet_health and triage_items read it unqualified (health_factors), so
@@ -44,20 +44,20 @@ disk AS (
   SELECT machine_id, 'disk_used' AS factor_id, mount AS subject, used_pct AS value,
     format('{} is {}% full: {} free of {}', mount, used_pct, format_bytes(avail_bytes), format_bytes(size_bytes)) AS summary,
     to_json({mount: mount, device: device, fstype: fstype, used_pct: used_pct, avail_bytes: avail_bytes, size_bytes: size_bytes, sampled_at: collected_at}) AS evidence
-  FROM v1.machine_filesystems
+  FROM machine_filesystems
 ),
 inodes AS (
   SELECT machine_id, 'disk_inodes' AS factor_id, mount AS subject, inodes_used_pct AS value,
     format('{} uses {}% of its inodes ({} of {})', mount, inodes_used_pct, inodes_used, inodes) AS summary,
     to_json({mount: mount, inodes: inodes, inodes_used: inodes_used, sampled_at: collected_at}) AS evidence
-  FROM v1.machine_filesystems WHERE inodes IS NOT NULL
+  FROM machine_filesystems WHERE inodes IS NOT NULL
 ),
 mem AS (
   SELECT machine_id, 'memory' AS factor_id, pct(mem_available_bytes, mem_total_bytes) AS value,
     format('{} available of {} ({}%)', format_bytes(mem_available_bytes), format_bytes(mem_total_bytes), pct(mem_available_bytes, mem_total_bytes)) AS summary,
     to_json({mem_available_bytes: mem_available_bytes, mem_total_bytes: mem_total_bytes, sampled_at: collected_at,
       figures_from: figures_from, mem_available_from: mem_available_from}) AS evidence
-  FROM v1.machine_sample WHERE mem_total_bytes IS NOT NULL
+  FROM machine_sample WHERE mem_total_bytes IS NOT NULL
 ),
 swap AS (
   SELECT machine_id, 'swap' AS factor_id, pct(swap_total_bytes - swap_free_bytes, swap_total_bytes) AS value,
@@ -65,7 +65,7 @@ swap AS (
     CASE WHEN swap_total_bytes = 0 THEN 'no swap configured'
       ELSE format('{} of {} swap in use ({}%)', format_bytes(swap_total_bytes - swap_free_bytes), format_bytes(swap_total_bytes), pct(swap_total_bytes - swap_free_bytes, swap_total_bytes)) END AS summary,
     to_json({swap_total_bytes: swap_total_bytes, swap_free_bytes: swap_free_bytes, sampled_at: collected_at, figures_from: figures_from}) AS evidence
-  FROM v1.machine_sample WHERE swap_total_bytes IS NOT NULL
+  FROM machine_sample WHERE swap_total_bytes IS NOT NULL
 ),
 swap_rising AS (
   -- Swap in use and rising: the growth of used swap over the last 30 minutes (against its lowest
@@ -77,7 +77,7 @@ swap_rising AS (
       format_bytes(arg_max(s.swap_total_bytes - s.swap_free_bytes, s.collected_at)), format_bytes(any_value(s.swap_total_bytes))) AS summary,
     to_json({swap_used_bytes: arg_max(s.swap_total_bytes - s.swap_free_bytes, s.collected_at),
       lowest_in_30_min_bytes: min(s.swap_total_bytes - s.swap_free_bytes), swap_total_bytes: any_value(s.swap_total_bytes), samples: count(*)}) AS evidence
-  FROM sys_recent s JOIN v1.latest_sys l ON l.machine_id = s.machine_id AND l.boot_time IS NOT DISTINCT FROM s.boot_time
+  FROM sys_recent s JOIN latest_sys l ON l.machine_id = s.machine_id AND l.boot_time IS NOT DISTINCT FROM s.boot_time
   WHERE s.collected_at > vc_now() - INTERVAL 30 MINUTE AND s.swap_total_bytes > 0 AND l.swap_total_bytes > l.swap_free_bytes
   GROUP BY s.machine_id
   HAVING count(*) >= 2
@@ -96,8 +96,8 @@ load AS (
         ELSE format('less than 10 min of samples: graded on load15 {}', any_value(l.load15)) END) AS summary,
     to_json({load1: any_value(l.load1), load5: any_value(l.load5), load15: any_value(l.load15), cpu_count: any_value(l.cpu_count),
       cpu_util: any_value(l.cpu_util), samples_10m: count(*), sampled_at: any_value(l.collected_at), figures_from: any_value(l.figures_from)}) AS evidence
-  FROM v1.machine_sample l
-  JOIN v1.load_samples s ON s.machine_id = l.machine_id AND s.collected_at > l.collected_at - INTERVAL 10 MINUTE AND s.collected_at <= l.collected_at
+  FROM machine_sample l
+  JOIN load_samples s ON s.machine_id = l.machine_id AND s.collected_at > l.collected_at - INTERVAL 10 MINUTE AND s.collected_at <= l.collected_at
   WHERE l.load5 IS NOT NULL
   GROUP BY l.machine_id
 ),
@@ -116,13 +116,13 @@ inotify_w AS (
   SELECT machine_id, 'inotify_watches' AS factor_id, pct(inotify_watches_used, inotify_max_user_watches) AS value,
     format('{} inotify watches of max_user_watches {}', inotify_watches_used, inotify_max_user_watches) AS summary,
     to_json({inotify_watches_used: inotify_watches_used, inotify_max_user_watches: inotify_max_user_watches, sampled_at: collected_at}) AS evidence
-  FROM v1.machine_sample WHERE inotify_max_user_watches IS NOT NULL
+  FROM machine_sample WHERE inotify_max_user_watches IS NOT NULL
 ),
 inotify_i AS (
   SELECT machine_id, 'inotify_instances' AS factor_id, pct(inotify_instances_used, inotify_max_user_instances) AS value,
     format('{} inotify instances of max_user_instances {}', inotify_instances_used, inotify_max_user_instances) AS summary,
     to_json({inotify_instances_used: inotify_instances_used, inotify_max_user_instances: inotify_max_user_instances, sampled_at: collected_at}) AS evidence
-  FROM v1.machine_sample WHERE inotify_max_user_instances IS NOT NULL
+  FROM machine_sample WHERE inotify_max_user_instances IS NOT NULL
 ),
 runaway AS (
   -- Minutes a process (pid + start time) sat at >= 90% CPU over the last 2 hours of samples,
@@ -167,9 +167,9 @@ fresh AS (
       last_status: f.last_status, last_error: f.last_error} ORDER BY f.source),
       late: coalesce(list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn), []),
       unreachable_reason: any_value(m.unreachable_reason), unreachable_since: any_value(m.unreachable_since)}) AS evidence
-  FROM v1.source_freshness f
+  FROM source_freshness f
   CROSS JOIN (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
-  LEFT JOIN v1.machines m ON m.machine_id = f.machine_id
+  LEFT JOIN machines m ON m.machine_id = f.machine_id
   WHERE f.interval_s IS NOT NULL OR f.last_ok_at IS NULL
   GROUP BY f.machine_id
 ),
@@ -178,7 +178,7 @@ failures AS (
     format('{}: {} of {} runs failed in the last {} h; last status {}{}', source, failures_recent, runs_recent, getvariable('vc_recent_hours'), last_status,
       CASE WHEN last_error IS NOT NULL THEN ': ' || last_error ELSE '' END) AS summary,
     to_json({source: source, runs: runs_recent, failures: failures_recent, since: vc_recent_since(), last_status: last_status, last_error: last_error}) AS evidence
-  FROM v1.source_freshness WHERE runs_recent > 0
+  FROM source_freshness WHERE runs_recent > 0
 ),
 dirty AS (
   SELECT l.machine_id, 'dirty_repos' AS factor_id, count(r.path) FILTER (WHERE r.dirty) AS value,
@@ -186,8 +186,8 @@ dirty AS (
     to_json({repos: count(r.path), dirty: count(r.path) FILTER (WHERE r.dirty),
       dirtiest: (SELECT list({name: d.name, path: d.path, dirty_files: d.dirty_files, untracked_files: d.untracked_files}
                              ORDER BY coalesce(d.dirty_files, 0) + coalesce(d.untracked_files, 0) DESC)[1:5]
-                 FROM v1.repo_status d WHERE d.machine_id = l.machine_id AND d.dirty)}) AS evidence
-  FROM v1.last_ok_runs l LEFT JOIN v1.repo_status r USING (machine_id)
+                 FROM repo_status d WHERE d.machine_id = l.machine_id AND d.dirty)}) AS evidence
+  FROM last_ok_runs l LEFT JOIN repo_status r USING (machine_id)
   WHERE l.source = 'repos'
   GROUP BY l.machine_id
 ),
@@ -197,22 +197,22 @@ idle AS (
       CASE WHEN session IS NOT NULL THEN format(' (tmux {}:{}.{})', session, window_index, pane_index) ELSE '' END) AS summary,
     to_json({agent: agent, pid: pid, cwd: cwd, session: session, window_index: window_index, pane_index: pane_index,
       idle_s: idle_s, last_active_at: last_active_at, started_at: started_at}) AS evidence
-  FROM v1.agent_processes WHERE idle_s IS NOT NULL
+  FROM agent_processes WHERE idle_s IS NOT NULL
 ),
 dead AS (
   SELECT l.machine_id, 'agent_dead' AS factor_id, count(p.pane_id) FILTER (WHERE p.agent_dead) AS value,
     format('{} tmux panes whose agent exited', count(p.pane_id) FILTER (WHERE p.agent_dead)) AS summary,
     to_json({panes: list({session: p.session, window_index: p.window_index, pane_index: p.pane_index, last_agent: p.last_agent,
-      had_agent_at: p.had_agent_at, pane_command: p.pane_command}) FILTER (WHERE p.agent_dead)}) AS evidence
-  FROM v1.last_ok_runs l LEFT JOIN v1.agent_panes p USING (machine_id)
+      had_agent_at: p.had_agent_at, pane_command: p.pane_command} ORDER BY p.session, p.window_index, p.pane_index) FILTER (WHERE p.agent_dead)}) AS evidence
+  FROM last_ok_runs l LEFT JOIN agent_panes p USING (machine_id)
   WHERE l.source = 'agents'
   GROUP BY l.machine_id
 ),
 stopped AS (
   SELECT l.machine_id, 'agent_stopped' AS factor_id, count(a.pid) FILTER (WHERE a.status IN ('stopped', 'zombie')) AS value,
     format('{} agent processes stopped or zombie', count(a.pid) FILTER (WHERE a.status IN ('stopped', 'zombie'))) AS summary,
-    to_json({agents: list({agent: a.agent, pid: a.pid, state: a.state, cwd: a.cwd}) FILTER (WHERE a.status IN ('stopped', 'zombie'))}) AS evidence
-  FROM v1.last_ok_runs l LEFT JOIN v1.agent_processes a USING (machine_id)
+    to_json({agents: list({agent: a.agent, pid: a.pid, state: a.state, cwd: a.cwd} ORDER BY a.pid) FILTER (WHERE a.status IN ('stopped', 'zombie'))}) AS evidence
+  FROM last_ok_runs l LEFT JOIN agent_processes a USING (machine_id)
   WHERE l.source = 'agents'
   GROUP BY l.machine_id
 ),
@@ -263,7 +263,7 @@ SELECT m.machine_id,
   count(*) FILTER (WHERE f.severity = 'crit') AS crit_factors,
   count(*) FILTER (WHERE f.severity = 'warn') AS warn_factors,
   count(f.factor_id) AS factors
-FROM v1.machines m LEFT JOIN health_factors f USING (machine_id)
+FROM machines m LEFT JOIN health_factors f USING (machine_id)
 GROUP BY m.machine_id;
 COMMENT ON VIEW v1.machine_health IS 'Per machine: health score (the worst factor''s score), severity, worst factor and counts of crit and warn factors';
 

@@ -10,15 +10,15 @@ SELECT m.machine_id, m.ssh, m.tags, m.configured, m.reachability, m.unreachable_
   a.agents, a.idle_agents,
   t.tmux_sessions,
   s.figures_from, s.net_rx_mbps, s.net_tx_mbps, s.disk_read_mibs, s.disk_write_mibs, s.gpu_util_max_pct, s.temp_max_c
-FROM v1.machines m
+FROM machines m
 LEFT JOIN v1.machine_health h USING (machine_id)
-LEFT JOIN v1.machine_sample s USING (machine_id)
+LEFT JOIN machine_sample s USING (machine_id)
 LEFT JOIN (SELECT machine_id, arg_max(mount, used_pct) AS worst_mount, max(used_pct) AS worst_used_pct
-           FROM v1.machine_filesystems GROUP BY machine_id) fs USING (machine_id)
+           FROM machine_filesystems GROUP BY machine_id) fs USING (machine_id)
 LEFT JOIN (SELECT machine_id, count(*) AS repos, count(*) FILTER (WHERE dirty) AS dirty_repos
-           FROM v1.repo_status GROUP BY machine_id) r USING (machine_id)
+           FROM repo_status GROUP BY machine_id) r USING (machine_id)
 LEFT JOIN (SELECT machine_id, count(*) AS agents, count(*) FILTER (WHERE status = 'idle') AS idle_agents
-           FROM v1.agent_processes GROUP BY machine_id) a USING (machine_id)
+           FROM agent_processes GROUP BY machine_id) a USING (machine_id)
 LEFT JOIN (SELECT machine_id, count(*) AS tmux_sessions FROM v1.agent_sessions GROUP BY machine_id) t USING (machine_id);
 COMMENT ON VIEW v1.machine_overview IS 'One row per machine: health, newest load/cpu/memory/swap/uptime (from sysmoni where it ran recently, else sys: figures_from), fullest filesystem, repo and agent counts, sysmoni''s network and disk rates, GPU use and hottest sensor';
 
@@ -40,5 +40,5 @@ SELECT m.machine_id, m.ssh, m.tags, m.configured, m.reachability, m.unreachable_
   seconds_between(t.tools_probed_at, vc_now()) AS tools_age_s,
   [x.name FOR x IN t.tools IF x.path IS NOT NULL] AS tools_present,
   [x.name FOR x IN t.tools IF x.path IS NULL] AS tools_missing
-FROM v1.machines m LEFT JOIN t USING (machine_id);
+FROM machines m LEFT JOIN t USING (machine_id);
 COMMENT ON VIEW v1.machine_inventory IS 'Per machine: ssh target, tags, reachability (and why not, since when), last successful collection, host name, kernel, arch, and the tools it has or lacks as of its last probe';

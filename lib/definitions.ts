@@ -16,6 +16,8 @@ import { privateRuntimeDir, repoRoot } from './paths.ts';
 /** The derived-view version the default search path resolves to. */
 export const VIEWS_VERSION = 'v1';
 export const EMPTY_FILE = path.join(repoRoot, 'sql', 'empty.ndjson');
+/** What the SQL reads when a source has no compacted segments: read_parquet refuses an empty list. */
+export const EMPTY_PARQUET = path.join(repoRoot, 'sql', 'empty.parquet');
 /** Bumped when the way the file is built changes (not the SQL: its text is in the key). */
 const FORMAT = 1;
 /** Other versions' files are removed once this old (a running command may still read one). */

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
 import { alertDeliveriesFile, alertsFile, incidentsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
-import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
+import { cutWindow, sessionTempDir } from './recent.ts';
+import { copyUncovered, listSourceFiles, wholeLinesOnly } from './store-files.ts';
 import { activePricingFile } from './pricing.ts';
-import { define, definitionsFile, EMPTY_FILE, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
+import { define, definitionsFile, EMPTY_FILE, EMPTY_PARQUET, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
 
 export { VIEWS_VERSION };
 
@@ -59,69 +60,6 @@ export interface Session {
 export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const sqlList = (items: readonly string[]) => `[${items.map(sqlString).join(', ')}]`;
 
-interface SourceFiles { all: string[]; recent: WindowFile[]; newest: Set<string> }
-
-/**
- * Lists raw/<source>/machine=<id>/date=<day>.ndjson. "recent" keeps the days that overlap the last
- * RECENT_HOURS plus each machine's newest day, so derived views never scan history yet still see a
- * machine that went silent long ago. Days after `now` are left out (as-of queries).
- */
-export function listSourceFiles(dataDir: string, source: string, now: Date): SourceFiles {
-  const today = now.toISOString().slice(0, 10);
-  const since = new Date(now.getTime() - RECENT_HOURS * 3600_000).toISOString().slice(0, 10);
-  const all: string[] = [];
-  const recent: WindowFile[] = [];
-  const newest = new Set<string>();
-  const dir = rawDir(dataDir, source);
-  let machines: string[] = [];
-  try {
-    machines = fs.readdirSync(dir).filter((m) => m.startsWith('machine=')).sort();
-  } catch {
-    return { all, recent, newest };
-  }
-  for (const m of machines) {
-    const days = fs.readdirSync(path.join(dir, m))
-      .map((f) => /^date=(\d{4}-\d{2}-\d{2})\.ndjson$/.exec(f)?.[1])
-      .filter((d): d is string => d !== undefined && d <= today)
-      .sort();
-    days.forEach((d, i) => {
-      const file = path.join(dir, m, `date=${d}.ndjson`);
-      all.push(file);
-      const isNewest = i === days.length - 1;
-      if (isNewest) newest.add(file);
-      if (d >= since || isNewest) recent.push({ file, newest: isNewest });
-    });
-  }
-  return { all, recent, newest };
-}
-
-/**
- * A machine's newest day file may end in a line still being written, or left half-written by a
- * killed writer (older days are repaired by the next day's first append, lib/store.ts). DuckDB
- * would parse a last line without its newline as a row, so such a file is read through a copy
- * cut at its last newline, under the same date= name (the `day` column comes from it).
- */
-function wholeLinesOnly(file: string, copyDir: string): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return file; // gone since it was listed: DuckDB will say so, if it matters
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const last = Buffer.alloc(1);
-    if (size === 0 || (fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a)) return file;
-    const copy = path.join(copyDir, path.basename(path.dirname(file)), path.basename(file));
-    fs.mkdirSync(path.dirname(copy), { recursive: true });
-    const text = fs.readFileSync(fd);
-    fs.writeFileSync(copy, text.subarray(0, text.lastIndexOf(0x0a) + 1));
-    return copy;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Column names as rows carry them: a repeated name (`SELECT a.x, b.x`) becomes x, x_2, ... */
 function uniqueNames(names: readonly string[]): string[] {
   const seen = new Map<string, number>();
@@ -155,8 +93,8 @@ export function toPlain(value: unknown): unknown {
 /** What the SQL's session variables hold (lib/definitions.ts defines with all of them empty). */
 interface SessionValues {
   now: Date;
-  /** Per source: the stored files (all history) and the recent window's file. */
-  files: Record<string, { all: string[]; recent: string }>;
+  /** Per source: the stored files (all history: NDJSON and Parquet) and the recent window's. */
+  files: Record<string, SessionFiles>;
   machines: NonNullable<SessionOptions['machines']>;
   intervals: Readonly<Record<string, number>>;
   pricing: PricingInForce;
@@ -180,9 +118,13 @@ function variableStatements(v: SessionValues): string[] {
   ];
   for (const source of SOURCES) {
     // read_json refuses an empty list; an empty file gives the same typed relation.
-    const files = v.files[source] ?? { all: [], recent: EMPTY_FILE };
-    settings.push(`SET VARIABLE vc_files_${sqlName(source)} = ${sqlList(files.all.length ? files.all : [EMPTY_FILE])}`);
-    settings.push(`SET VARIABLE vc_recent_${sqlName(source)} = ${sqlList([files.recent])}`);
+    const files = v.files[source] ?? NO_FILES;
+    const name = sqlName(source);
+    settings.push(`SET VARIABLE vc_files_${name} = ${sqlList(files.all.length ? files.all : [EMPTY_FILE])}`);
+    settings.push(`SET VARIABLE vc_parquet_${name} = ${sqlList(files.parquet.length ? files.parquet : [EMPTY_PARQUET])}`);
+    settings.push(`SET VARIABLE vc_recent_${name} = ${sqlList([files.recent])}`);
+    settings.push(`SET VARIABLE vc_recent_parquet_${name} = ${sqlList(files.recentParquet.length ? files.recentParquet : [EMPTY_PARQUET])}`);
+    settings.push(`SET VARIABLE vc_recent_tail_${name} = MAP {${[...files.tail].map(([m, t]) => `${sqlString(m)}: TIMESTAMP ${sqlString(t.replace('T', ' ').replace('Z', ''))}`).join(', ')}}::MAP(VARCHAR, TIMESTAMP)`);
   }
   settings.push(`SET VARIABLE vc_machines = [${v.machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], `
     + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
@@ -207,17 +149,33 @@ function stateFiles(dataDir: string | null): Record<StateVariable, string> {
   return Object.fromEntries(Object.entries(STATE_FILES).map(([k, f]) => [k, dataDir === null ? EMPTY_FILE : existingOr(f(dataDir))])) as Record<StateVariable, string>;
 }
 
-/** The store's files for a session: all history per source, and the recent window cut out of it. */
-function storeFiles(opts: SessionOptions, now: Date, tempDir: string): SessionValues['files'] {
+interface SessionFiles { all: string[]; parquet: string[]; recent: string; recentParquet: string[]; tail: ReadonlyMap<string, string> }
+const NO_FILES: SessionFiles = { all: [], parquet: [], recent: EMPTY_FILE, recentParquet: [], tail: new Map() };
+
+/**
+ * The store's files for a session: per source, all history (the segments, and the NDJSON they do
+ * not cover: whole files, or what follows the compacted prefix, copied) and the recent window.
+ */
+function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: string[]): SessionValues['files'] {
   const files: SessionValues['files'] = {};
   const sinceMs = now.getTime() - RECENT_HOURS * 3600_000;
   for (const source of SOURCES) {
-    const listed = listSourceFiles(opts.dataDir, source, now);
+    const listed = listSourceFiles(opts.dataDir, source, now, RECENT_HOURS);
+    warnings.push(...listed.problems);
+    const wanted = recentOf(opts).includes(source);
     const windowFile = path.join(tempDir, `${source}.ndjson`);
-    const bytes = recentOf(opts).includes(source) ? cutWindow(listed.recent, sinceMs, now.getTime(), windowFile) : 0;
-    // Filters on the file name (the `day` column) skip files unread.
-    const all = listed.all.map((f) => listed.newest.has(f) ? wholeLinesOnly(f, path.join(tempDir, 'whole', source)) : f);
-    files[source] = { all, recent: bytes > 0 ? windowFile : EMPTY_FILE };
+    const bytes = wanted ? cutWindow(listed.recent, sinceMs, now.getTime(), windowFile) : 0;
+    const newest = new Set(listed.recent.filter((f) => f.newest).map((f) => f.file));
+    // Filters on the file name (the `day` column) skip files unread: copies keep the name.
+    const all = listed.raw.flatMap((f) => {
+      if (f.from === 0) return [newest.has(f.file) ? wholeLinesOnly(f.file, path.join(tempDir, 'whole', source)) : f.file];
+      const copy = path.join(tempDir, 'uncovered', source, `machine=${f.machine}`, path.basename(f.file));
+      return copyUncovered(f.file, f.from, copy) ? [copy] : [];
+    });
+    files[source] = {
+      all, parquet: listed.segments.map((s) => s.file), recent: bytes > 0 ? windowFile : EMPTY_FILE,
+      recentParquet: wanted ? listed.recentSegments : [], tail: wanted ? listed.tail : new Map(),
+    };
   }
   return files;
 }
@@ -267,7 +225,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     const pricing = activePricingFile(opts.dataDir);
     if (pricing.problem) warnings.push(pricing.problem);
     const values: SessionValues = {
-      now, files: storeFiles(opts, now, temp.dir), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
+      now, files: storeFiles(opts, now, temp.dir, warnings), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
       stateFiles: stateFiles(opts.dataDir),
     };
     instance = await openDefinitions(pricing, temp.dir);

@@ -115,6 +115,8 @@ export interface WindowFile {
   file: string;
   /** The machine's newest day file: keep at least its tail. */
   newest: boolean;
+  /** Bytes at its start already compacted (lib/compacted.ts): never cut from there. */
+  from?: number;
 }
 
 /**
@@ -126,7 +128,7 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
   const copyBuf = Buffer.allocUnsafe(4 * 1024 * 1024);
   let written = 0;
   try {
-    for (const { file, newest } of files) {
+    for (const { file, newest, from = 0 } of files) {
       let fd: number;
       try {
         fd = fs.openSync(file, 'r');
@@ -141,6 +143,8 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
           // The tail starts on a whole run, so a large last run is never read in part.
           start = end <= TAIL_BYTES ? 0 : runStart(fd, nextLineStart(fd, end - TAIL_BYTES, end) ?? start);
         }
+        // The compacted prefix is read from its segments (sql/05_readers.sql), never twice.
+        start = Math.max(start, from);
         for (let pos = start; pos < end;) {
           const n = fs.readSync(fd, copyBuf, 0, Math.min(copyBuf.length, end - pos), pos);
           if (n === 0) break;

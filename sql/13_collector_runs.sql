@@ -12,7 +12,7 @@ CREATE MACRO vc_collector_runs_columns() AS {
 };
 
 CREATE VIEW collector_runs AS
-FROM vc_read_days(getvariable('vc_files_collector_runs'), vc_collector_runs_columns())
+FROM vc_read_days(getvariable('vc_files_collector_runs'), getvariable('vc_parquet_collector_runs'), vc_collector_runs_columns())
 -- A run recorded twice (by itself, and by vc collect after killing it) counts once.
 QUALIFY row_number() OVER (PARTITION BY machine_id, coalesce("key", run_id) ORDER BY collected_at) = 1;
 COMMENT ON VIEW collector_runs IS 'Source collector_runs (all history; filter on day to read only those days): every collector run (source, start/end, duration, bytes, rows, status, error, warnings)';
@@ -20,6 +20,6 @@ COMMENT ON VIEW collector_runs IS 'Source collector_runs (all history; filter on
 -- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
 -- them once per session into the table collector_runs_recent, which every derived view reads.
 CREATE MACRO vc_collector_runs_recent() AS TABLE
-FROM vc_read(getvariable('vc_recent_collector_runs'), getvariable('vc_tolerant'), vc_collector_runs_columns())
+FROM vc_read(getvariable('vc_recent_collector_runs'), getvariable('vc_recent_parquet_collector_runs'), getvariable('vc_recent_tail_collector_runs'), getvariable('vc_tolerant'), vc_collector_runs_columns())
 -- A run recorded twice (by itself, and by vc collect after killing it) counts once.
 QUALIFY row_number() OVER (PARTITION BY machine_id, coalesce("key", run_id) ORDER BY collected_at) = 1;

@@ -16,8 +16,8 @@ CREATE MACRO vc_afsc_columns() AS {
 };
 
 CREATE VIEW afsc AS
-FROM vc_read_days(getvariable('vc_files_afsc'), vc_afsc_columns());
+FROM vc_read_days(getvariable('vc_files_afsc'), getvariable('vc_parquet_afsc'), vc_afsc_columns());
 COMMENT ON VIEW afsc IS 'Source afsc (all history; day = the day it was collected): per run of automated_flywheel_setup_checker status, a run row (afsc run id, totals, start and end, no_runs, error) and a result row per installer (status, installer exit code, error category, severity, retryable, confidence, stderr excerpt)';
 
 CREATE MACRO vc_afsc_recent() AS TABLE
-FROM vc_read(getvariable('vc_recent_afsc'), getvariable('vc_tolerant'), vc_afsc_columns());
+FROM vc_read(getvariable('vc_recent_afsc'), getvariable('vc_recent_parquet_afsc'), getvariable('vc_recent_tail_afsc'), getvariable('vc_tolerant'), vc_afsc_columns());

@@ -13,8 +13,8 @@ CREATE MACRO vc_cloud_bench_columns() AS {
 };
 
 CREATE VIEW cloud_bench AS
-FROM vc_read_days(getvariable('vc_files_cloud_bench'), vc_cloud_bench_columns());
+FROM vc_read_days(getvariable('vc_files_cloud_bench'), getvariable('vc_parquet_cloud_bench'), vc_cloud_bench_columns());
 COMMENT ON VIEW cloud_bench IS 'Source cloud-bench (all history; day = the day it was collected): per benchmarked host and run (ts, UTC; datetime_local as the store wrote it), sysbench subscores (cpu events/s, fileio reads/s, memory MiB transferred, mutex and threads latency ms) and the overall score (0-100, relative to its batch); a row updated upstream appears again under the same key';
 
 CREATE MACRO vc_cloud_bench_recent() AS TABLE
-FROM vc_read(getvariable('vc_recent_cloud_bench'), getvariable('vc_tolerant'), vc_cloud_bench_columns());
+FROM vc_read(getvariable('vc_recent_cloud_bench'), getvariable('vc_recent_parquet_cloud_bench'), getvariable('vc_recent_tail_cloud_bench'), getvariable('vc_tolerant'), vc_cloud_bench_columns());

@@ -27,6 +27,7 @@ const main = defineCommand({
     snapshot: lazy(() => import('./snapshot.ts')),
     diff: lazy(() => import('./diff.ts')),
     incident: lazy(() => import('./incident.ts')),
+    compact: lazy(() => import('./compact.ts')),
   },
 });
 

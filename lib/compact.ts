@@ -201,6 +201,19 @@ function sweep(dayDir: string, manifest: Manifest | null, nowMs: number): { mani
   return { manifest, removed };
 }
 
+/** Runs `fn` holding the data dir's compaction lock (compaction, retention): refuses if it is held. */
+export async function withCompactionLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
+  const root = parquetRoot(dataDir);
+  fs.mkdirSync(root, { recursive: true });
+  const fd = fs.openSync(path.join(root, '.compact.lock'), 'a');
+  try {
+    if (!(await tryLockExclusive(fd, 'the compaction lock'))) throw new Error('another vc compact or vc retention apply is running on this data dir');
+    return await fn();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Compacts every source (or `opts.sources`) of `dataDir`. `session` is a vc session on it (its
  * definitions give each source's columns); the caller holds nothing else open on it.
@@ -210,11 +223,8 @@ export async function compactStore(dataDir: string, session: Session, opts: Comp
   const now = opts.now ?? new Date();
   const today = now.toISOString().slice(0, 10);
   const root = parquetRoot(dataDir);
-  fs.mkdirSync(root, { recursive: true });
-  const lockFd = fs.openSync(path.join(root, '.compact.lock'), 'a');
   const result: CompactResult = { steps: [], removed: [], problems: [], rows: 0, ndjson_bytes: 0, ms: 0 };
-  try {
-    if (!(await tryLockExclusive(lockFd, 'the compaction lock'))) throw new Error('another vc compact is running on this data dir');
+  await withCompactionLock(dataDir, async () => {
     const tmpRoot = path.join(root, '.tmp');
     fs.rmSync(tmpRoot, { recursive: true, force: true }); // a killed pass's leftovers: no manifest names them
     fs.mkdirSync(tmpRoot, { recursive: true });
@@ -232,9 +242,7 @@ export async function compactStore(dataDir: string, session: Session, opts: Comp
     } finally {
       fs.rmSync(tmpRoot, { recursive: true, force: true });
     }
-  } finally {
-    fs.closeSync(lockFd);
-  }
+  });
   result.ms = Math.round(performance.now() - started);
   return result;
 }

@@ -81,15 +81,28 @@ export async function appendToFile(file: string, lines: readonly string[], signa
     const previous = previousDayFile(file);
     if (previous) repairedBytes += await repairTail(previous, signal);
   }
-  const fd = fs.openSync(file, 'a+');
+  for (;;) {
+    const fd = fs.openSync(file, 'a+');
+    try {
+      await lockExclusive(fd, file, LOCK_WAIT_SECONDS, signal);
+      // Retention may have deleted the file while this waited for its lock: write to the new one.
+      if (!sameFile(fd, file)) continue;
+      repairedBytes += cutPartialTail(fd);
+      writeAll(fd, buf);
+      fs.fsyncSync(fd);
+      return { bytes: buf.length, repairedBytes };
+    } finally {
+      fs.closeSync(fd); // releases the lock
+    }
+  }
+}
+
+/** Whether `fd` is still the file at `file` (not unlinked or replaced since it was opened). */
+function sameFile(fd: number, file: string): boolean {
   try {
-    await lockExclusive(fd, file, LOCK_WAIT_SECONDS, signal);
-    repairedBytes += cutPartialTail(fd);
-    writeAll(fd, buf);
-    fs.fsyncSync(fd);
-    return { bytes: buf.length, repairedBytes };
-  } finally {
-    fs.closeSync(fd); // releases the lock
+    return fs.statSync(file).ino === fs.fstatSync(fd).ino;
+  } catch {
+    return false;
   }
 }
 

@@ -28,6 +28,7 @@ const main = defineCommand({
     diff: lazy(() => import('./diff.ts')),
     incident: lazy(() => import('./incident.ts')),
     compact: lazy(() => import('./compact.ts')),
+    retention: lazy(() => import('./retention.ts')),
   },
 });
 

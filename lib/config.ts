@@ -241,6 +241,10 @@ export const configSchema = z.strictObject({
     /** How often `vc snapshot --due` (run by cron) takes one. */
     every_seconds: seconds.default(3600),
   }).prefault({}),
+  compact: z.strictObject({
+    /** How often `vc cron run` compacts new NDJSON into Parquet (and then applies retention, if any). */
+    every_seconds: seconds.default(900),
+  }).prefault({}),
   alerts: z.strictObject({
     /** How often `vc alerts evaluate --due` (run by cron after every collect pass) evaluates. */
     evaluate_every_seconds: seconds.default(300),

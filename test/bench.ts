@@ -1,7 +1,9 @@
-// npm run bench: the budgets of design.md, measured end to end through bin/vc.
-//   - vc report triage --md on the synthetic fleet (50 machines x 30 days), median of several runs,
-//     at noon UTC and at 03:00 UTC (when the recent window reaches into the previous day's file);
-//   - a vc query of one day's aggregate over the full sys history;
+// npm run bench: the budgets of design.md and issue 7, measured end to end through bin/vc.
+//   - on the synthetic fleet (built once, then compacted with vc compact: its throughput and the
+//     data's size as NDJSON and as Parquet are printed): vc report triage --md at noon UTC and at
+//     03:00 UTC (when the recent window reaches into the previous day), the same triage over the
+//     uncompacted NDJSON, vc report health --json, a vc query of one day's aggregate and one of
+//     every day's; medians of several runs and each command's peak memory;
 //   - a local vc collect pass (every collector, this machine);
 //   - agent usage on >= 200 MB of generated agent logs (fixtures/agent-logs.ts): vc's first full
 //     collection; incremental passes with nothing new, after 1 % more lines in the 20 live sessions,
@@ -12,12 +14,14 @@
 //     wall time (first pass, which opens the shared connections, and the median of later ones),
 //     the same pass over the 49 live machines only, and the difference, the time lost to the dead host.
 // The fleet is built once into .bench/ with a fixed end time, so figures are comparable over time.
-// Options: --machines N --days D --runs R --only reports,local,usage,ssh (default: all parts)
+// Profiles: default (50 machines x 30 days, every part); large (100 x 90, the fleet's reports:
+// issue 7's scale, targets triage < 1 s and < 500 MiB, compaction >= 200k rows/s).
+// Options: --profile default|large --machines N --days D --runs R --only reports,local,usage,ssh
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { writeFleet } from '../fixtures/fleet.ts';
 import { repoRoot } from '../lib/paths.ts';
@@ -28,13 +32,23 @@ import { ccusageBin, ccusageDaily } from './ccusage.ts';
 
 const { values } = parseArgs({
   options: {
-    machines: { type: 'string', default: '50' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '5' },
-    only: { type: 'string', default: 'reports,local,usage,ssh' },
+    profile: { type: 'string', default: 'default' },
+    machines: { type: 'string' }, days: { type: 'string' }, runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    // Internal: one process's share of a large fleet (buildFleet starts one per core).
+    'build-part': { type: 'string' },
   },
 });
-const parts = new Set(values.only.split(','));
-const machines = Number(values.machines);
-const days = Number(values.days);
+/** default: design.md's budgets (50 machines x 30 days); large: issue 7's scale (100 x 90, reports only). */
+const PROFILES = {
+  default: { machines: 50, days: 30, only: 'reports,local,usage,ssh' },
+  large: { machines: 100, days: 90, only: 'reports' },
+} as const;
+const profile = PROFILES[values.profile as keyof typeof PROFILES];
+if (!profile) throw new Error(`--profile ${values.profile}: use ${Object.keys(PROFILES).join(' or ')}`);
+const parts = new Set((values.only ?? profile.only).split(','));
+const machines = Number(values.machines ?? profile.machines);
+const days = Number(values.days ?? profile.days);
 const runs = Number(values.runs);
 const END = new Date('2026-11-20T12:00:00Z');
 const SEED = 1;
@@ -44,27 +58,101 @@ const vcBin = path.join(repoRoot, 'bin', 'vc');
 const FLEET_VERSION = 2;
 const fleetDir = path.join(repoRoot, '.bench', `fleet-v${FLEET_VERSION}-${machines}x${days}-s${SEED}-${END.toISOString().slice(0, 13)}`);
 
-function buildFleet(): void {
-  const marker = path.join(fleetDir, 'state', 'demo.json');
-  if (fs.existsSync(marker)) return;
-  fs.rmSync(fleetDir, { recursive: true, force: true });
-  const t0 = performance.now();
-  process.stdout.write(`building the fleet (${machines} machines x ${days} days) in ${path.relative(repoRoot, fleetDir)} ... `);
-  const summary = writeFleet(fleetDir, { machines, days, seed: SEED, end: END });
-  fs.mkdirSync(path.dirname(marker), { recursive: true });
-  fs.writeFileSync(marker, JSON.stringify({ ...summary, seed: SEED, days }));
-  process.stdout.write(`${summary.lines} lines, ${(summary.bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+if (values['build-part']) {
+  const [from, to] = values['build-part'].split('-').map(Number) as [number, number];
+  process.stdout.write(JSON.stringify(writeFleet(fleetDir, { machines, days, seed: SEED, end: END, range: [from, to] })));
+  process.exit(0);
 }
 
-/** Wall time of one bin/vc run, in ms; fails loudly if the command fails. */
-function timeVc(args: string[], env: NodeJS.ProcessEnv): number {
+/** Writes the fleet once (one process per core, each a share of the machines), then compacts it. */
+async function buildFleet(): Promise<void> {
+  const marker = path.join(fleetDir, 'state', 'demo.json');
+  if (!fs.existsSync(marker)) {
+    fs.rmSync(fleetDir, { recursive: true, force: true });
+    const t0 = performance.now();
+    process.stdout.write(`building the fleet (${machines} machines x ${days} days) in ${path.relative(repoRoot, fleetDir)} ... `);
+    const procs = Math.min(os.cpus().length, machines);
+    const shares = Array.from({ length: procs }, (_, k) => `${Math.floor((k * machines) / procs)}-${Math.floor(((k + 1) * machines) / procs)}`);
+    const outputs = await Promise.all(shares.map((share) => new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--profile', values.profile!,
+        '--machines', String(machines), '--days', String(days), '--build-part', share], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`building machines ${share} failed (exit ${code})`))));
+    })));
+    const summary = { machines: [] as string[], files: 0, lines: 0, bytes: 0, start: '', end: '' };
+    for (const part of outputs.map((o) => JSON.parse(o) as typeof summary)) {
+      summary.machines.push(...part.machines);
+      summary.files += part.files;
+      summary.lines += part.lines;
+      summary.bytes += part.bytes;
+      summary.start = part.start;
+      summary.end = part.end;
+    }
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    fs.writeFileSync(marker, JSON.stringify({ ...summary, seed: SEED, days }));
+    process.stdout.write(`${summary.lines} lines, ${(summary.bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  compactFleet();
+}
+
+/** Bytes of every file under `dir`. */
+function bytesUnder(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).reduce((n, f) => {
+    const st = fs.statSync(path.join(dir, f));
+    return st.isFile() ? n + st.size : n;
+  }, 0);
+}
+
+/**
+ * Compacts the fleet once with vc compact (the figures are kept in state/compact-bench.json, so a
+ * cached fleet prints the throughput it was compacted at), then prints the sizes on disk.
+ */
+function compactFleet(): void {
+  const marker = path.join(fleetDir, 'state', 'compact-bench.json');
+  if (!fs.existsSync(marker)) {
+    fs.rmSync(path.join(fleetDir, 'parquet'), { recursive: true, force: true });
+    const run = timeVc(['compact', '--json'], fleetEnv());
+    const data = JSON.parse(run.stdout).data as { rows: number; ms: number; ndjson_bytes: number; steps: unknown[] };
+    fs.writeFileSync(marker, JSON.stringify({ rows: data.rows, ms: data.ms, wall_ms: run.ms, ndjson_bytes: data.ndjson_bytes, segments: data.steps.length, peak_rss_kib: run.rssKiB }));
+  }
+  const c = JSON.parse(fs.readFileSync(marker, 'utf8')) as { rows: number; ms: number; wall_ms: number; ndjson_bytes: number; segments: number; peak_rss_kib: number | null };
+  const rate = c.rows / (c.ms / 1000);
+  console.log(`${'vc compact (whole fleet, once)'.padEnd(58)} ${c.rows} rows, ${(c.ndjson_bytes / 2 ** 20).toFixed(0)} MiB in ${(c.ms / 1000).toFixed(1)} s: ${Math.round(rate)} rows/s`
+    + `${rate >= 200_000 ? '  (target 200000 rows/s: met)' : '  (target 200000 rows/s: MISSED)'}, peak ${mibOf(c.peak_rss_kib)}`);
+  const raw = bytesUnder(path.join(fleetDir, 'raw'));
+  const pq = bytesUnder(path.join(fleetDir, 'parquet'));
+  console.log(`${'data on disk'.padEnd(58)} NDJSON ${(raw / 2 ** 20).toFixed(0)} MiB, Parquet ${(pq / 2 ** 20).toFixed(0)} MiB (${(raw / Math.max(pq, 1)).toFixed(0)}x smaller)`);
+}
+
+const mibOf = (kib: number | null) => (kib === null ? '? MiB' : `${Math.round(kib / 1024)} MiB`);
+
+/** The fleet's data dir, and an uncompacted view of it (its raw/ and state/ only) for comparison. */
+function fleetEnv(uncompacted = false): NodeJS.ProcessEnv {
+  let dir = fleetDir;
+  if (uncompacted) {
+    dir = `${fleetDir}-uncompacted`;
+    fs.mkdirSync(dir, { recursive: true });
+    for (const sub of ['raw', 'state']) if (!fs.existsSync(path.join(dir, sub))) fs.symlinkSync(path.join(fleetDir, sub), path.join(dir, sub));
+  }
+  const config = path.join(dir, 'no-config.toml');
+  if (!fs.existsSync(config)) fs.writeFileSync(config, '');
+  return { VC_DATA_DIR: dir, VC_CONFIG: config };
+}
+
+interface VcRun { ms: number; rssKiB: number | null; stdout: string }
+
+/** Wall time and peak memory (VC_PROFILE prints it) of one bin/vc run; fails loudly if the command fails. */
+function timeVc(args: string[], env: NodeJS.ProcessEnv): VcRun {
   const t0 = performance.now();
-  const r = spawnSync(vcBin, args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(vcBin, args, { env: { ...process.env, ...env, VC_PROFILE: '1' }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const ms = performance.now() - t0;
   if (r.status !== 0 && !(args[0] === 'collect' && r.status === 1)) {
     throw new Error(`vc ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   }
-  return ms;
+  const rss = /^peak rss (\d+) KiB$/m.exec(r.stderr)?.[1];
+  return { ms, rssKiB: rss === undefined ? null : Number(rss), stdout: r.stdout };
 }
 
 function median(xs: number[]): number {
@@ -73,29 +161,37 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function measure(label: string, args: string[], env: NodeJS.ProcessEnv, budgetMs?: number): void {
+function measure(label: string, args: string[], env: NodeJS.ProcessEnv, budgetMs?: number, memBudgetMiB?: number): void {
   timeVc(args, env); // warm the page cache and tsx's transform cache
-  const times = Array.from({ length: runs }, () => timeVc(args, env));
+  const results = Array.from({ length: runs }, () => timeVc(args, env));
+  const times = results.map((r) => r.ms);
   const m = median(times);
+  const peak = Math.max(...results.map((r) => r.rssKiB ?? 0)) || null;
   const verdict = budgetMs === undefined ? '' : m <= budgetMs ? `  (budget ${budgetMs} ms: met)` : `  (budget ${budgetMs} ms: MISSED by ${Math.round(m - budgetMs)} ms)`;
-  console.log(`${label.padEnd(58)} median ${Math.round(m).toString().padStart(6)} ms  [${times.map((t) => Math.round(t)).join(', ')}]${verdict}`);
+  const memVerdict = memBudgetMiB === undefined || peak === null ? '' : peak / 1024 <= memBudgetMiB ? ` (budget ${memBudgetMiB} MiB: met)` : ` (budget ${memBudgetMiB} MiB: MISSED)`;
+  console.log(`${label.padEnd(58)} median ${Math.round(m).toString().padStart(6)} ms  [${times.map((t) => Math.round(t)).join(', ')}]${verdict}  peak ${mibOf(peak)}${memVerdict}`);
 }
 
 console.log(`vc bench · ${os.cpus().length} cores · node ${process.version} · ${runs} runs each\n`);
 
-function benchReports(): void {
-  buildFleet();
-  const fleetEnv = { VC_DATA_DIR: fleetDir, VC_CONFIG: path.join(fleetDir, 'no-config.toml') };
-  fs.writeFileSync(fleetEnv.VC_CONFIG, '');
+async function benchReports(): Promise<void> {
+  await buildFleet();
+  const compacted = fleetEnv();
   const noon = END.toISOString();
   const night = new Date(END.getTime() - 9 * 3600_000).toISOString();
   const yesterday = new Date(END.getTime() - 86400_000).toISOString().slice(0, 10);
+  // The large profile holds issue 7's targets: triage under 1 s and 500 MiB at 100 machines x 90 days.
+  const mem = values.profile === 'large' ? 500 : undefined;
 
-  measure(`vc report triage --md (${machines} machines, 12:00 UTC)`, ['report', 'triage', '--md', '--as-of', noon], fleetEnv, 1000);
-  measure(`vc report triage --md (${machines} machines, 03:00 UTC)`, ['report', 'triage', '--md', '--as-of', night], fleetEnv, 1000);
-  measure(`vc report health --json (${machines} machines, 12:00 UTC)`, ['report', 'health', '--json', '--as-of', noon], fleetEnv);
+  measure(`vc report triage --md (${machines} machines, 12:00 UTC)`, ['report', 'triage', '--md', '--as-of', noon], compacted, 1000, mem);
+  measure(`vc report triage --md (${machines} machines, 03:00 UTC)`, ['report', 'triage', '--md', '--as-of', night], compacted, 1000, mem);
+  measure('  the same, 12:00 UTC, uncompacted NDJSON only', ['report', 'triage', '--md', '--as-of', noon], fleetEnv(true));
+  measure(`vc report health --json (${machines} machines, 12:00 UTC)`, ['report', 'health', '--json', '--as-of', noon], compacted, undefined, mem);
   measure(`vc query: one day's load/cpu per machine (sys, ${days} days)`, ['query', '--as-of', noon,
-    `SELECT machine_id, count(*) AS samples, avg(load5) AS load5, max(cpu_util) AS cpu FROM sys WHERE day = DATE '${yesterday}' GROUP BY machine_id ORDER BY machine_id`], fleetEnv);
+    `SELECT machine_id, count(*) AS samples, avg(load5) AS load5, max(cpu_util) AS cpu FROM sys WHERE day = DATE '${yesterday}' GROUP BY machine_id ORDER BY machine_id`], compacted);
+  const daily = `SELECT machine_id, day, avg(load5) AS load5, max(cpu_util) AS cpu FROM sys GROUP BY ALL ORDER BY ALL`;
+  measure(`vc query: ${days}-day daily load/cpu per machine (sys)`, ['query', '--as-of', noon, daily], compacted);
+  measure('  the same, uncompacted NDJSON only', ['query', '--as-of', noon, daily], fleetEnv(true));
 }
 
 /** A real pass over this machine: every collector, its own data dir. */
@@ -141,7 +237,7 @@ function benchUsage(): void {
     const env = { HOME: work, VC_DATA_DIR: data, VC_CONFIG: path.join(data, 'vc.toml') };
     fs.writeFileSync(env.VC_CONFIG, '');
     const collectArgs = ['collect', '--source', 'claude-logs,codex-logs,gemini-logs'];
-    const first = timeVc(collectArgs, env);
+    const first = timeVc(collectArgs, env).ms;
     const ccusageRuns = Array.from({ length: runs }, () => timeCcusage(work));
     const ccusageMs = median(ccusageRuns);
     const verdict = (ok: boolean, what: string) => `(${what}: ${ok ? 'met' : 'MISSED'})`;
@@ -152,15 +248,15 @@ function benchUsage(): void {
     const info = files.map((f) => ({ f, ...fileLines(f) }));
     const totalLines = info.reduce((n, x) => n + x.lines.length, 0);
     const live = [...info].sort((a, b) => b.last - a.last).slice(0, LIVE_SESSIONS).map((x) => x.f);
-    const noop = timeVc(collectArgs, env);
+    const noop = timeVc(collectArgs, env).ms;
     console.log(`${'vc collect, incremental, nothing new'.padEnd(58)}        ${fmt(noop)}`);
     const addLive = appendOnePercent(live, totalLines);
-    const incremental = timeVc(collectArgs, env);
+    const incremental = timeVc(collectArgs, env).ms;
     console.log(`${`vc collect, incremental (+${addLive.lines} lines, 1 %, ${(addLive.bytes / 2 ** 20).toFixed(1)} MiB, in ${LIVE_SESSIONS} live sessions)`.padEnd(58)}        ${fmt(incremental)}  ${verdict(incremental <= 2000, 'under 2 s')}`);
     const addAll = appendOnePercent(files, totalLines);
-    const spread = timeVc(collectArgs, env);
+    const spread = timeVc(collectArgs, env).ms;
     console.log(`${`vc collect, incremental (+${addAll.lines} lines, 1 %, over all ${files.length} files)`.padEnd(58)}        ${fmt(spread)}`);
-    const reportRuns = Array.from({ length: runs }, () => timeVc(['report', 'usage', '--json'], env));
+    const reportRuns = Array.from({ length: runs }, () => timeVc(['report', 'usage', '--json'], env).ms);
     const reportMs = median(reportRuns);
     console.log(`${'vc report usage --json'.padEnd(58)} median ${fmt(reportMs)}  [${reportRuns.map((t) => Math.round(t)).join(', ')}]`);
     console.log(`${`ccusage ${ccusageBin().version} daily --json --offline (Claude logs only)`.padEnd(58)} median ${fmt(ccusageMs)}  [${ccusageRuns.map((t) => Math.round(t)).join(', ')}]`);
@@ -348,7 +444,7 @@ async function benchRemote(): Promise<void> {
   }
 }
 
-if (parts.has('reports')) benchReports();
+if (parts.has('reports')) await benchReports();
 if (parts.has('local')) benchLocalCollect();
 if (parts.has('usage')) benchUsage();
 if (parts.has('ssh')) await benchRemote();

@@ -1,9 +1,48 @@
 // vc compact [--source S ...] [--md|--json]: NDJSON to Parquet segments (lib/compact.ts).
+import fs from 'node:fs';
+import path from 'node:path';
 import { defineCommand } from 'citty';
 import { SOURCES } from '../catalog.ts';
 import { UsageError } from '../errors.ts';
 import { envelope } from '../render.ts';
 import { checkArgs, configArg, formatArgs, listArg, loadCliConfig, open, outputFormat, print, printJson } from './common.ts';
+import type { LoadedConfig } from '../config.ts';
+import { stateDir } from '../paths.ts';
+import type { CompactResult } from '../compact.ts';
+
+const compactedMarker = (dataDir: string) => path.join(stateDir(dataDir), 'compacted-at');
+
+/** Compacts the whole store (every source) and notes when, for `vc cron run`. */
+async function compactAll(loaded: LoadedConfig, sources?: string[]): Promise<CompactResult> {
+  const { compactStore } = await import('../compact.ts');
+  const session = await open(loaded, { recent: [] });
+  try {
+    const result = await compactStore(loaded.dataDir, session, { sources });
+    if (!sources) {
+      fs.mkdirSync(stateDir(loaded.dataDir), { recursive: true });
+      fs.writeFileSync(compactedMarker(loaded.dataDir), `${new Date().toISOString()}\n`);
+    }
+    return result;
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * What `vc cron run` does every [compact] every_seconds (less a minute of slack for cron): compact,
+ * then apply the retention policy if there is one. Returns a line to log, or null when not due.
+ */
+export async function scheduledCompaction(loaded: LoadedConfig, now = new Date()): Promise<string | null> {
+  try {
+    if (now.getTime() - fs.statSync(compactedMarker(loaded.dataDir)).mtimeMs < (loaded.config.compact.every_seconds - 60) * 1000) return null;
+  } catch { /* never compacted: due */ }
+  const result = await compactAll(loaded);
+  const { applyRetention } = await import('../retention.ts');
+  const plan = await applyRetention(loaded.dataDir, now);
+  return `compacted ${result.rows} rows into ${result.steps.length} segments in ${(result.ms / 1000).toFixed(1)} s`
+    + (plan.deletions.length ? `; retention deleted ${plan.deletions.length} files` : '')
+    + result.problems.map((p) => `; ${p}`).join('');
+}
 
 export default defineCommand({
   meta: { name: 'compact', description: 'Compact stored NDJSON into zstd Parquet per source and day (idempotent; safe while collectors append and reports read)' },
@@ -19,15 +58,7 @@ export default defineCommand({
     for (const s of sources) {
       if (!(SOURCES as readonly string[]).includes(s)) throw new UsageError(`unknown source "${s}"; sources: ${SOURCES.join(', ')}`);
     }
-    const loaded = loadCliConfig(ctx.args);
-    const { compactStore } = await import('../compact.ts');
-    const session = await open(loaded, { recent: [] });
-    let result;
-    try {
-      result = await compactStore(loaded.dataDir, session, { sources: sources.length ? sources : undefined });
-    } finally {
-      session.close();
-    }
+    const result = await compactAll(loadCliConfig(ctx.args), sources.length ? sources : undefined);
     if (format === 'json') {
       printJson(envelope('compact', result, {}, result.problems));
       return;

@@ -48,6 +48,8 @@ async function helpTarget(rawArgs: string[]): Promise<[CommandDef<any>, CommandD
 }
 
 const rawArgs = process.argv.slice(2);
+// npm run bench reads a command's peak memory from here.
+if (process.env.VC_PROFILE) process.on('exit', () => process.stderr.write(`peak rss ${process.resourceUsage().maxRSS} KiB\n`));
 try {
   if (rawArgs.length === 0 || rawArgs.includes('--help') || rawArgs.includes('-h')) {
     await showUsage(...(await helpTarget(rawArgs)));

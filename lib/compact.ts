@@ -18,6 +18,7 @@ import { compactedDays, coveredBytes, coveredPrefixes, headHash, machineOfPath, 
 import { tryLockExclusive } from './flock.ts';
 import { rawDir } from './paths.ts';
 import { sqlString, type Session } from './duck.ts';
+import { rollupClosedDays, type RollupResult } from './rollups-write.ts';
 
 export const CLOSE_AFTER_MS = 2 * 3600_000;
 export const MAX_OPEN_SEGMENTS = 8;
@@ -46,6 +47,8 @@ export interface CompactResult {
   rows: number;
   ndjson_bytes: number;
   ms: number;
+  /** Closed days of sys rolled up (lib/rollups-write.ts); absent when sys was not compacted. */
+  rollups?: RollupResult;
 }
 
 export interface CompactOptions {
@@ -239,6 +242,7 @@ export async function compactStore(dataDir: string, session: Session, opts: Comp
           }
         }
       }
+      if ((opts.sources ?? SOURCES).includes('sys')) result.rollups = await rollupClosedDays(dataDir, session, { now, closeAfterMs: CLOSE_AFTER_MS, tmpDir: tmpRoot });
     } finally {
       fs.rmSync(tmpRoot, { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@ import { alertDeliveriesFile, alertsFile, incidentsFile, rawDir, repoRoot, snaps
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutWindow, sessionTempDir } from './recent.ts';
 import { copyUncovered, listSourceFiles, wholeLinesOnly } from './store-files.ts';
+import { listRollups, NO_ROLLUPS, ROLLUP_SOURCE, type RollupFiles } from './rollups.ts';
 import { activePricingFile } from './pricing.ts';
 import { define, definitionsFile, EMPTY_FILE, EMPTY_PARQUET, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
 
@@ -95,6 +96,8 @@ interface SessionValues {
   now: Date;
   /** Per source: the stored files (all history: NDJSON and Parquet) and the recent window's. */
   files: Record<string, SessionFiles>;
+  /** The stored rollups of sys the session reads, and the days they cover (lib/rollups.ts). */
+  rollups: RollupFiles;
   machines: NonNullable<SessionOptions['machines']>;
   intervals: Readonly<Record<string, number>>;
   pricing: PricingInForce;
@@ -126,6 +129,10 @@ function variableStatements(v: SessionValues): string[] {
     settings.push(`SET VARIABLE vc_recent_parquet_${name} = ${sqlList(files.recentParquet.length ? files.recentParquet : [EMPTY_PARQUET])}`);
     settings.push(`SET VARIABLE vc_recent_tail_${name} = MAP {${[...files.tail].map(([m, t]) => `${sqlString(m)}: TIMESTAMP ${sqlString(t.replace('T', ' ').replace('Z', ''))}`).join(', ')}}::MAP(VARCHAR, TIMESTAMP)`);
   }
+  settings.push(`SET VARIABLE vc_rollup_days_sys = [${v.rollups.days.map((d) => `DATE ${sqlString(d)}`).join(', ')}]::DATE[]`);
+  for (const grain of ['hourly', 'daily'] as const) {
+    settings.push(`SET VARIABLE vc_rollups_sys_${grain} = ${sqlList(v.rollups[grain].length ? v.rollups[grain] : [EMPTY_PARQUET])}`);
+  }
   settings.push(`SET VARIABLE vc_machines = [${v.machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], `
     + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
     + `::STRUCT(source VARCHAR, interval_s INTEGER)[]}`).join(', ')}]::${MACHINES_TYPE}`);
@@ -156,12 +163,14 @@ const NO_FILES: SessionFiles = { all: [], parquet: [], recent: EMPTY_FILE, recen
  * The store's files for a session: per source, all history (the segments, and the NDJSON they do
  * not cover: whole files, or what follows the compacted prefix, copied) and the recent window.
  */
-function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: string[]): SessionValues['files'] {
+function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: string[]): Pick<SessionValues, 'files' | 'rollups'> {
   const files: SessionValues['files'] = {};
+  let rollups = NO_ROLLUPS;
   const sinceMs = now.getTime() - RECENT_HOURS * 3600_000;
   for (const source of SOURCES) {
     const listed = listSourceFiles(opts.dataDir, source, now, RECENT_HOURS);
     warnings.push(...listed.problems);
+    if (source === ROLLUP_SOURCE) rollups = listRollups(opts.dataDir, source, listed, now);
     const wanted = recentOf(opts).includes(source);
     const windowFile = path.join(tempDir, `${source}.ndjson`);
     const bytes = wanted ? cutWindow(listed.recent, sinceMs, now.getTime(), windowFile) : 0;
@@ -177,7 +186,7 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: 
       recentParquet: wanted ? listed.recentSegments : [], tail: wanted ? listed.tail : new Map(),
     };
   }
-  return files;
+  return { files, rollups };
 }
 
 /** The recent window parsed once into temp tables, shadowing the definitions' empty ones. */
@@ -194,7 +203,7 @@ const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOU
  */
 async function openDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
   const empty = variableStatements({
-    now: new Date(0), files: {}, machines: [], intervals: {}, pricing, tolerant: false, stateFiles: stateFiles(null),
+    now: new Date(0), files: {}, rollups: NO_ROLLUPS, machines: [], intervals: {}, pricing, tolerant: false, stateFiles: stateFiles(null),
   });
   const file = await definitionsFile(pricing, empty);
   if (file) {
@@ -225,7 +234,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     const pricing = activePricingFile(opts.dataDir);
     if (pricing.problem) warnings.push(pricing.problem);
     const values: SessionValues = {
-      now, files: storeFiles(opts, now, temp.dir, warnings), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
+      now, ...storeFiles(opts, now, temp.dir, warnings), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
       stateFiles: stateFiles(opts.dataDir),
     };
     instance = await openDefinitions(pricing, temp.dir);

@@ -157,10 +157,14 @@ describe('compaction', () => {
       const done = await compact(comp, OPEN_NOW);
       assert.deepEqual(done.problems, []);
       await assertSame(base.plain, comp, `finished after a kill at ${step}`, END, step === 'manifest');
-      // Nothing left behind: every Parquet file is named by a manifest, no temp files.
+      // Nothing left behind: every Parquet file is named by a manifest (a rollup by its day's
+      // segment's name: lib/rollups.ts), no temp files.
       const files = filesUnder(parquetRoot(comp));
       const named = new Set(files.filter((f) => f.endsWith('manifest.json'))
-        .flatMap((m) => (JSON.parse(fs.readFileSync(m, 'utf8')).segments as Array<{ file: string }>).map((s) => path.join(path.dirname(m), s.file))));
+        .flatMap((m) => (JSON.parse(fs.readFileSync(m, 'utf8')).segments as Array<{ file: string }>).flatMap((s) => {
+          const rollups = path.join(parquetRoot(comp), 'rollups', path.relative(parquetRoot(comp), path.dirname(m)));
+          return [path.join(path.dirname(m), s.file), path.join(rollups, `hourly.${s.file}`), path.join(rollups, `daily.${s.file}`)];
+        })));
       assert.deepEqual(files.filter((f) => !f.endsWith('manifest.json') && !f.endsWith('.compact.lock') && !named.has(f)), [], `leftovers after a kill at ${step}`);
     }
   });

@@ -59,8 +59,9 @@ export default defineCommand({
       if (!(SOURCES as readonly string[]).includes(s)) throw new UsageError(`unknown source "${s}"; sources: ${SOURCES.join(', ')}`);
     }
     const result = await compactAll(loadCliConfig(ctx.args), sources.length ? sources : undefined);
+    const problems = [...result.problems, ...(result.rollups?.problems ?? [])];
     if (format === 'json') {
-      printJson(envelope('compact', result, {}, result.problems));
+      printJson(envelope('compact', result, {}, problems));
       return;
     }
     const rate = result.ms > 0 ? Math.round(result.rows / (result.ms / 1000)) : 0;
@@ -68,7 +69,9 @@ export default defineCommand({
     out += result.removed.length ? `; ${result.removed.length} replaced or leftover files removed\n` : '\n';
     const merged = result.steps.filter((s) => s.action === 'merge').length;
     if (merged) out += `${merged} days merged into one segment each\n`;
-    for (const p of result.problems) out += `\nWarning: ${p}\n`;
+    const rolled = result.rollups?.steps.length ?? 0;
+    if (rolled) out += `${rolled} closed days of sys rolled up (hourly and daily, per machine and metric)\n`;
+    for (const p of problems) out += `\nWarning: ${p}\n`;
     print(out);
   },
 });

@@ -116,6 +116,7 @@ test('a query over sources alone skips the recent window; one over a derived vie
   const { needsRecentWindow } = await import('../lib/guard.ts');
   assert.equal(await needsRecentWindow("SELECT count(*) FROM sys WHERE day = DATE '2026-01-01'"), false);
   assert.equal(await needsRecentWindow('WITH x AS (SELECT * FROM repos) SELECT * FROM x JOIN configured_machines USING (machine_id)'), false);
+  assert.equal(await needsRecentWindow("SELECT day, avg FROM sys_daily WHERE metric = 'cpu_util' UNION ALL SELECT day, avg FROM sys_hourly"), false);
   assert.equal(await needsRecentWindow('SELECT * FROM latest_sys'), true);
   assert.equal(await needsRecentWindow('SELECT * FROM sys WHERE machine_id IN (SELECT machine_id FROM v1.machines)'), true);
   assert.equal(await needsRecentWindow('SELECT * FROM sys_recent'), true);

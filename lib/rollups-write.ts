@@ -88,31 +88,27 @@ export async function rollupClosedDays(dataDir: string, session: Session, opts: 
 async function rollupDay(dataDir: string, session: Session, day: string, segment: string, tmpDir: string): Promise<RollupStep> {
   const t0 = performance.now();
   const input = path.join(parquetDayDir(dataDir, ROLLUP_SOURCE, day), segment);
-  // The macros take a relation by name: this one is the segment's rows.
+  // The macros take a relation by name: this one is the segment's rows (replaced for each day).
   await session.query(`CREATE OR REPLACE TEMP VIEW vc_rollup_input AS FROM read_parquet(${sqlList([input])})`);
   const written: Record<string, { tmp: string; rows: number }> = {};
-  try {
-    for (const grain of ROLLUP_GRAINS) {
-      const tmp = path.join(tmpDir, `rollup-${day}-${grain}.parquet`);
-      const [copied] = await session.query(`COPY (FROM vc_sys_${grain}_of('vc_rollup_input') ORDER BY ALL)
-        TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-      const [check] = await session.query(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlList([tmp])})`);
-      const rows = Number(check!.n);
-      if (rows !== Number(copied?.Count ?? NaN)) throw new Error(`the ${grain} rollup holds ${rows} rows, ${String(copied?.Count)} were written`);
-      written[grain] = { tmp, rows };
-    }
-    // Both grains count the same samples per machine and metric, and no more than the segment holds.
-    const [bad] = await session.query(`
-      WITH h AS (SELECT machine_id, metric, sum(samples)::BIGINT AS n FROM read_parquet(${sqlList([written.hourly!.tmp])}) GROUP BY ALL),
-        d AS (SELECT machine_id, metric, samples AS n FROM read_parquet(${sqlList([written.daily!.tmp])}))
-      SELECT count(*) FILTER (WHERE h.n IS DISTINCT FROM d.n) AS mismatched, coalesce(max(d.n), 0) AS most,
-        (SELECT count(*) FROM vc_rollup_input) AS input_rows
-      FROM h FULL JOIN d USING (machine_id, metric)`);
-    if (Number(bad!.mismatched) > 0 || Number(bad!.most) > Number(bad!.input_rows)) {
-      throw new Error(`the hourly and daily rollups disagree on ${String(bad!.mismatched)} machine metrics (or count more samples than the segment's ${String(bad!.input_rows)} rows)`);
-    }
-  } finally {
-    await session.query('DROP VIEW IF EXISTS vc_rollup_input');
+  for (const grain of ROLLUP_GRAINS) {
+    const tmp = path.join(tmpDir, `rollup-${day}-${grain}.parquet`);
+    const [copied] = await session.query(`COPY (FROM vc_sys_${grain}_of('vc_rollup_input') ORDER BY ALL)
+      TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+    const [check] = await session.query(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlList([tmp])})`);
+    const rows = Number(check!.n);
+    if (rows !== Number(copied?.Count ?? NaN)) throw new Error(`the ${grain} rollup holds ${rows} rows, ${String(copied?.Count)} were written`);
+    written[grain] = { tmp, rows };
+  }
+  // Both grains count the same samples per machine and metric, and no more than the segment holds.
+  const [bad] = await session.query(`
+    WITH h AS (SELECT machine_id, metric, sum(samples)::BIGINT AS n FROM read_parquet(${sqlList([written.hourly!.tmp])}) GROUP BY ALL),
+      d AS (SELECT machine_id, metric, samples AS n FROM read_parquet(${sqlList([written.daily!.tmp])}))
+    SELECT count(*) FILTER (WHERE h.n IS DISTINCT FROM d.n) AS mismatched, coalesce(max(d.n), 0) AS most,
+      (SELECT count(*) FROM vc_rollup_input) AS input_rows
+    FROM h FULL JOIN d USING (machine_id, metric)`);
+  if (Number(bad!.mismatched) > 0 || Number(bad!.most) > Number(bad!.input_rows)) {
+    throw new Error(`the hourly and daily rollups disagree on ${String(bad!.mismatched)} machine metrics (or count more samples than the segment's ${String(bad!.input_rows)} rows)`);
   }
   const dir = rollupDayDir(dataDir, ROLLUP_SOURCE, day);
   fs.mkdirSync(dir, { recursive: true });

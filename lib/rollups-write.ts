@@ -28,6 +28,7 @@ export interface RollupResult {
   /** Rollups of segments no longer in their day's manifest. */
   removed: string[];
   problems: string[];
+  ms: number;
 }
 
 export interface RollupOptions {
@@ -52,7 +53,8 @@ function fsyncPath(p: string): void {
 
 /** Rolls up every closed, compacted day of sys that lacks rollups of its current segment. */
 export async function rollupClosedDays(dataDir: string, session: Session, opts: RollupOptions): Promise<RollupResult> {
-  const result: RollupResult = { steps: [], removed: [], problems: [] };
+  const started = performance.now();
+  const result: RollupResult = { steps: [], removed: [], problems: [], ms: 0 };
   for (const day of compactedDays(dataDir, ROLLUP_SOURCE)) {
     if (opts.now.getTime() < dayEndMs(day) + opts.closeAfterMs) continue;
     let manifest;
@@ -82,6 +84,7 @@ export async function rollupClosedDays(dataDir: string, session: Session, opts: 
       result.removed.push(path.join(dir, name));
     }
   }
+  result.ms = Math.round(performance.now() - started);
   return result;
 }
 

@@ -64,13 +64,15 @@ export default defineCommand({
       printJson(envelope('compact', result, {}, problems));
       return;
     }
-    const rate = result.ms > 0 ? Math.round(result.rows / (result.ms / 1000)) : 0;
-    let out = `# vc compact\n\n${result.steps.length} segments written: ${result.rows} new rows from ${(result.ndjson_bytes / 2 ** 20).toFixed(1)} MiB of NDJSON in ${(result.ms / 1000).toFixed(1)} s (${rate} rows/s)`;
+    // The rate is compaction's own: the rollups after it are timed apart.
+    const ms = result.ms - (result.rollups?.ms ?? 0);
+    const rate = ms > 0 ? Math.round(result.rows / (ms / 1000)) : 0;
+    let out = `# vc compact\n\n${result.steps.length} segments written: ${result.rows} new rows from ${(result.ndjson_bytes / 2 ** 20).toFixed(1)} MiB of NDJSON in ${(ms / 1000).toFixed(1)} s (${rate} rows/s)`;
     out += result.removed.length ? `; ${result.removed.length} replaced or leftover files removed\n` : '\n';
     const merged = result.steps.filter((s) => s.action === 'merge').length;
     if (merged) out += `${merged} days merged into one segment each\n`;
     const rolled = result.rollups?.steps.length ?? 0;
-    if (rolled) out += `${rolled} closed days of sys rolled up (hourly and daily, per machine and metric)\n`;
+    if (rolled) out += `${rolled} closed days of sys rolled up (hourly and daily, per machine and metric) in ${((result.rollups?.ms ?? 0) / 1000).toFixed(1)} s\n`;
     for (const p of problems) out += `\nWarning: ${p}\n`;
     print(out);
   },

@@ -40,8 +40,9 @@ export async function scheduledCompaction(loaded: LoadedConfig, now = new Date()
   const { applyRetention } = await import('../retention.ts');
   const plan = await applyRetention(loaded.dataDir, now);
   return `compacted ${result.rows} rows into ${result.steps.length} segments in ${(result.ms / 1000).toFixed(1)} s`
+    + (result.rollups?.steps.length ? `; rolled up ${result.rollups.steps.length} closed days of sys` : '')
     + (plan.deletions.length ? `; retention deleted ${plan.deletions.length} files` : '')
-    + result.problems.map((p) => `; ${p}`).join('');
+    + [...result.problems, ...(result.rollups?.problems ?? [])].map((p) => `; ${p}`).join('');
 }
 
 export default defineCommand({

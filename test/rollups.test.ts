@@ -13,6 +13,8 @@ import { parquetDayDir, readManifest } from '../lib/compacted.ts';
 import { rollupDayDir } from '../lib/rollups.ts';
 import { sysSchema, type SysData } from '../lib/sources/sys.ts';
 import { appendEnvelopes } from '../lib/store.ts';
+import { applyRetention, setPolicy } from '../lib/retention.ts';
+import { writeFleet } from '../fixtures/fleet.ts';
 import { tmpDir, vc } from './helpers.ts';
 
 const GiB = 1024 ** 3;
@@ -214,6 +216,27 @@ describe('rollups', () => {
     const untouched = (await compact(comp, NOW)).rollups!;
     assert.deepEqual([untouched.steps, untouched.removed, untouched.problems], [[], [], []]);
     assert.equal(rollupFiles(comp, '2026-03-02').length, 2);
+  });
+
+  test('retention that deletes whole days leaves their rollups, which still answer', async () => {
+    const dir = tmpDir('vc-rollups-retention-');
+    writeFleet(dir, { machines: 2, days: 3, seed: 5, end: new Date('2026-03-10T12:00:00Z') });
+    const at = new Date('2026-03-12T12:00:00Z');
+    await compact(dir, at);
+    const daily = await query(dir, at, ALL_DAILY);
+    const rollups = fs.readdirSync(path.join(dir, 'parquet', 'rollups'), { recursive: true }).sort();
+    assert.deepEqual(await rolledDays(dir, at), ['03-07', '03-08', '03-09', '03-10']);
+    // sys keeps compacted days 2 days: 03-07 to 03-09 go whole (Parquet and NDJSON).
+    await setPolicy(dir, 'sys', null, 2);
+    const applied = await applyRetention(dir, at);
+    assert.deepEqual([...new Set(applied.deletions.map((x) => x.day))].sort(), ['2026-03-07', '2026-03-08', '2026-03-09']);
+    assert.deepEqual(await query(dir, at, `SELECT DISTINCT strftime(day, '%m-%d') AS day FROM sys ORDER BY day`), [{ day: '03-10' }]);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'parquet', 'rollups'), { recursive: true }).sort(), rollups);
+    assert.deepEqual(await query(dir, at, ALL_DAILY), daily);
+    // A pass after it neither writes nor removes rollups of the days it no longer has.
+    const r = (await compact(dir, at)).rollups!;
+    assert.deepEqual([r.steps, r.removed, r.problems], [[], [], []]);
+    assert.deepEqual(await query(dir, at, ALL_DAILY), daily);
   });
 
   test('vc query over sys_daily answers the same from the rollups as from the raw lines', async () => {

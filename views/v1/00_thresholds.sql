@@ -46,6 +46,7 @@ SELECT * FROM (VALUES
   ('rch_daemon_down',    'Minutes rch status has not reached its daemon (rchd)',   'min',      0.0,  30.0, true, 0.8),
   ('rch_queue_depth',    'Builds queued in rch, waiting for a worker',              'builds',   5.0,  20.0, true, 0.6),
   ('rch_no_worker',      'Builds active or queued in rch while no worker is available', 'builds', 1.0, 3.0, true, 0.8),
+  ('rch_queue_eta',      'Minutes until rch''s build queue reaches the rch_queue_depth crit threshold, if its growth of the last 30 minutes holds', 'min', 60.0, 15.0, false, 0.6),
   ('rch_build_failures', 'Failed rch builds % in the recent window (from 5 builds; failing tests and cancels are no failed build)', '%', 20.0, 50.0, true, 0.5),
   ('pt_kill',            'pt''s confidence (0-100) in a process it recommends killing', 'score', 70.0, NULL, true, 0.4),
   ('pt_review',          'pt''s confidence (0-100) in a process it flags for review or a milder action', 'score', 90.0, NULL, true, 0.2)

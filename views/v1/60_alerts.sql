@@ -31,6 +31,7 @@ SELECT * FROM (VALUES
   ('network_unknown_domains', 'network_unknown_domains', 'warn', 240, 'Agents contact hosts never seen before (rano)'),
   ('network_spike',      'network_spike',      'warn', 60,  'Network connections spike against the machine''s own baseline (rano)'),
   ('rch_queue_depth',    'rch_queue_depth',    'warn', 30,  'Builds queue up in rch waiting for a worker'),
+  ('rch_queue_growing',  'rch_queue_eta',      'warn', 30,  'rch''s build queue keeps growing and will reach its crit depth within the hour'),
   ('rch_no_worker',      'rch_no_worker',      'warn', 30,  'rch has builds active or queued and no worker available'),
   ('rch_daemon_down',    'rch_daemon_down',    'crit', 30,  'rch cannot reach its daemon (rchd)'),
   ('mail_urgent_unread', 'mail_urgent_unread', 'warn', 60,  'Urgent agent mail left unread'),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
 import { alertDeliveriesFile, alertsFile, incidentsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
-import { cutWindow, sessionTempDir, type WindowFile } from './recent.ts';
+import { cutLastRuns, cutWindow, DAY_END_DAYS, DAY_END_SOURCES, sessionTempDir, type WindowFile } from './recent.ts';
 import { activePricingFile } from './pricing.ts';
 import { define, definitionsFile, EMPTY_FILE, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
 
@@ -59,17 +59,20 @@ export interface Session {
 export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const sqlList = (items: readonly string[]) => `[${items.map(sqlString).join(', ')}]`;
 
-interface SourceFiles { all: string[]; recent: WindowFile[]; newest: Set<string> }
+interface SourceFiles { all: string[]; recent: WindowFile[]; newest: Set<string>; dayEnds: string[] }
 
 /**
  * Lists raw/<source>/machine=<id>/date=<day>.ndjson. "recent" keeps the days that overlap the last
  * RECENT_HOURS plus each machine's newest day, so derived views never scan history yet still see a
- * machine that went silent long ago. Days after `now` are left out (as-of queries).
+ * machine that went silent long ago; "dayEnds" the DAY_END_DAYS days before today. Days after
+ * `now` are left out (as-of queries).
  */
 export function listSourceFiles(dataDir: string, source: string, now: Date): SourceFiles {
   const today = now.toISOString().slice(0, 10);
   const since = new Date(now.getTime() - RECENT_HOURS * 3600_000).toISOString().slice(0, 10);
+  const daysSince = new Date(now.getTime() - DAY_END_DAYS * 86400_000).toISOString().slice(0, 10);
   const all: string[] = [];
+  const dayEnds: string[] = [];
   const recent: WindowFile[] = [];
   const newest = new Set<string>();
   const dir = rawDir(dataDir, source);
@@ -77,7 +80,7 @@ export function listSourceFiles(dataDir: string, source: string, now: Date): Sou
   try {
     machines = fs.readdirSync(dir).filter((m) => m.startsWith('machine=')).sort();
   } catch {
-    return { all, recent, newest };
+    return { all, recent, newest, dayEnds };
   }
   for (const m of machines) {
     const days = fs.readdirSync(path.join(dir, m))
@@ -90,9 +93,10 @@ export function listSourceFiles(dataDir: string, source: string, now: Date): Sou
       const isNewest = i === days.length - 1;
       if (isNewest) newest.add(file);
       if (d >= since || isNewest) recent.push({ file, newest: isNewest });
+      if (d >= daysSince && d < today) dayEnds.push(file);
     });
   }
-  return { all, recent, newest };
+  return { all, recent, newest, dayEnds };
 }
 
 /**
@@ -155,8 +159,8 @@ export function toPlain(value: unknown): unknown {
 /** What the SQL's session variables hold (lib/definitions.ts defines with all of them empty). */
 interface SessionValues {
   now: Date;
-  /** Per source: the stored files (all history) and the recent window's file. */
-  files: Record<string, { all: string[]; recent: string }>;
+  /** Per source: the stored files (all history), the recent window's file and the day ends' (DAY_END_SOURCES). */
+  files: Record<string, { all: string[]; recent: string; dayEnds: string }>;
   machines: NonNullable<SessionOptions['machines']>;
   intervals: Readonly<Record<string, number>>;
   pricing: PricingInForce;
@@ -176,13 +180,15 @@ function variableStatements(v: SessionValues): string[] {
     `SET TimeZone = 'UTC'`,
     `SET VARIABLE vc_now = TIMESTAMP ${sqlString(v.now.toISOString().replace('T', ' ').replace('Z', ''))}`,
     `SET VARIABLE vc_recent_hours = ${RECENT_HOURS}`,
+    `SET VARIABLE vc_day_end_days = ${DAY_END_DAYS}`,
     `SET VARIABLE vc_tolerant = ${v.tolerant}`,
   ];
   for (const source of SOURCES) {
     // read_json refuses an empty list; an empty file gives the same typed relation.
-    const files = v.files[source] ?? { all: [], recent: EMPTY_FILE };
+    const files = v.files[source] ?? { all: [], recent: EMPTY_FILE, dayEnds: EMPTY_FILE };
     settings.push(`SET VARIABLE vc_files_${sqlName(source)} = ${sqlList(files.all.length ? files.all : [EMPTY_FILE])}`);
     settings.push(`SET VARIABLE vc_recent_${sqlName(source)} = ${sqlList([files.recent])}`);
+    if (DAY_END_SOURCES.includes(source)) settings.push(`SET VARIABLE vc_day_ends_${sqlName(source)} = ${sqlList([files.dayEnds])}`);
   }
   settings.push(`SET VARIABLE vc_machines = [${v.machines.map((m) => `{'machine_id': ${sqlString(m.id)}, 'ssh': ${sqlString(m.ssh)}, 'tags': ${sqlList(m.tags)}::VARCHAR[], `
     + `'collectable': ${m.collectable}, 'collectors': [${m.collectors.map((c) => `{'source': ${sqlString(c.source)}, 'interval_s': ${Math.round(c.interval_s)}}`).join(', ')}]`
@@ -214,18 +220,23 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string): SessionVa
   for (const source of SOURCES) {
     const listed = listSourceFiles(opts.dataDir, source, now);
     const windowFile = path.join(tempDir, `${source}.ndjson`);
-    const bytes = recentOf(opts).includes(source) ? cutWindow(listed.recent, sinceMs, now.getTime(), windowFile) : 0;
+    const wanted = recentOf(opts).includes(source);
+    const bytes = wanted ? cutWindow(listed.recent, sinceMs, now.getTime(), windowFile) : 0;
+    const dayEndsFile = path.join(tempDir, `${source}.day-ends.ndjson`);
+    const dayEndBytes = wanted && DAY_END_SOURCES.includes(source) ? cutLastRuns(listed.dayEnds, now.getTime(), dayEndsFile) : 0;
     // Filters on the file name (the `day` column) skip files unread.
     const all = listed.all.map((f) => listed.newest.has(f) ? wholeLinesOnly(f, path.join(tempDir, 'whole', source)) : f);
-    files[source] = { all, recent: bytes > 0 ? windowFile : EMPTY_FILE };
+    files[source] = { all, recent: bytes > 0 ? windowFile : EMPTY_FILE, dayEnds: dayEndBytes > 0 ? dayEndsFile : EMPTY_FILE };
   }
   return files;
 }
 
-/** The recent window parsed once into temp tables, shadowing the definitions' empty ones. */
+/** The recent window (and the day ends) parsed once into temp tables, shadowing the definitions' empty ones. */
 async function loadRecent(conn: DuckDBConnection, sources: readonly string[], tolerant: boolean): Promise<void> {
   await conn.run([`SET VARIABLE vc_tolerant = ${tolerant}`,
-    ...sources.map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent()`)].join(';\n'));
+    ...sources.map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent()`),
+    ...sources.filter((s) => DAY_END_SOURCES.includes(s)).map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_day_ends AS FROM vc_${sqlName(s)}_day_ends()`),
+  ].join(';\n'));
 }
 
 const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOURCES;

@@ -20,3 +20,9 @@ COMMENT ON VIEW repos IS 'Source repos (all history; filter on day to read only 
 -- them once per session into the table repos_recent, which every derived view reads.
 CREATE MACRO vc_repos_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_repos'), getvariable('vc_tolerant'), vc_repos_columns());
+
+-- The last run of each of the machine's closed days in the last vc_day_end_days (lib/recent.ts
+-- cutLastRuns): lib/duck.ts parses them once per session into the table repos_day_ends, for
+-- views that follow a repository over days without reading whole days.
+CREATE MACRO vc_repos_day_ends() AS TABLE
+FROM vc_read(getvariable('vc_day_ends_repos'), getvariable('vc_tolerant'), vc_repos_columns());

@@ -17,6 +17,7 @@ SELECT * FROM (VALUES
   ('freshness',          'Age of the newest successful run, in expected intervals', 'intervals', 3.0, 10.0, true, 0.9),
   ('collector_failures', 'Failed runs % in the recent window',                     '%',       20.0,  50.0, true, 0.6),
   ('dirty_repos',        'Repositories with uncommitted or untracked changes',      'repos',    5.0,  15.0, true, 0.4),
+  ('repo_cold',          'Hours since the newest commit of a repository with commits on at least 3 of the last 7 days that still has uncommitted or unpushed work', 'h', 48.0, NULL, true, 0.4),
   ('agent_idle',         'Minutes an agent process has used no CPU',                'min',     30.0, 240.0, true, 0.4),
   ('agent_dead',         'tmux panes whose agent exited in the recent window',     'panes',    1.0,   3.0, true, 0.5),
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),

@@ -24,6 +24,7 @@ SELECT * FROM (VALUES
   ('machine_silent',     'freshness',          'crit', 30,  'A machine or source stopped delivering data'),
   ('collector_failing',  'collector_failures', 'crit', 60,  'A collector fails on most of its runs'),
   ('dirty_repos',        'dirty_repos',        'warn', 240, 'Many repositories with uncommitted changes on a machine'),
+  ('repo_went_cold',     'repo_cold',          'warn', 1440, 'A repository busy in the last week has had no commit for 2 days and still holds uncommitted or unpushed work'),
   ('usage_window',       'usage_limit',        'warn', 60,  'An agent account''s usage window is about to run out'),
   ('account_limit',      'account_limit',      'warn', 60,  'An account''s usage window (caut, caam) is near its limit'),
   ('dcg_denies',         'dcg_denies',         'warn', 60,  'The command guard (dcg) denies many commands an hour'),

@@ -31,6 +31,7 @@ export const INCIDENT_TIMELINE_SQL = 'SELECT * FROM vc_incident_timeline($1)';
 export const INCIDENT_CHANGES_SQL = `SELECT * FROM vc_diff_factors($1::TIMESTAMP - INTERVAL 1 HOUR, coalesce($2::TIMESTAMP, vc_now()))
   WHERE json_array_length($3::JSON) = 0 OR list_contains(from_json($3::JSON, '["VARCHAR"]'), machine_id)
   ORDER BY machine_id, change, factor_id`;
+
 const SEVERITIES = ['info', 'warn', 'crit'] as const;
 
 /** Free text from the command line: one line or many, printable, bounded. */

@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, version as duckdbVersion, type DuckDBConnection } from './duckdb.ts';
 import { SOURCES, sqlName } from './catalog.ts';
-import { DAY_END_SOURCES } from './recent.ts';
 import { privateRuntimeDir, repoRoot } from './paths.ts';
 
 /** The derived-view version the default search path resolves to. */
@@ -55,16 +54,12 @@ export async function define(conn: DuckDBConnection, variables: string[]): Promi
   // The recent tables the views read: empty here; each session's temp tables shadow them.
   await conn.run(SOURCES.map((s) => `CREATE TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent();\n`
     + `COMMENT ON TABLE ${sqlName(s)}_recent IS 'Source ${s} over the recent window (the last hours, plus each machine''s newest day): what derived views read'`).join(';\n'));
-  for (const s of DAY_END_SOURCES) {
-    await conn.run(`CREATE TABLE ${sqlName(s)}_day_ends AS FROM vc_${sqlName(s)}_day_ends();\n`
-      + `COMMENT ON TABLE ${sqlName(s)}_day_ends IS 'Source ${s}: the last run of each machine''s last closed days (vc_day_end_days of them), one picture per day for trends over days'`);
-  }
   for (const file of sqlFilesIn(viewsDir())) await runFile(conn, file);
 }
 
 /** What the built file depends on: DuckDB's version, the SQL's text, the pricing table. */
 function definitionsKey(pricing: PricingInForce): string {
-  const h = crypto.createHash('sha256').update(`${FORMAT}\n${duckdbVersion()}\n${SOURCES.join(',')}\n${DAY_END_SOURCES.join(',')}\n`);
+  const h = crypto.createHash('sha256').update(`${FORMAT}\n${duckdbVersion()}\n${SOURCES.join(',')}\n`);
   for (const f of [...sqlFilesIn(sqlDir()), ...sessionFiles(), ...sqlFilesIn(viewsDir())]) h.update(`${path.relative(repoRoot, f)}\n`).update(fs.readFileSync(f)).update('\n');
   h.update(`${pricing.bundled}\n`).update(fs.readFileSync(pricing.file));
   return h.digest('hex').slice(0, 32);

@@ -231,12 +231,10 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string): SessionVa
   return files;
 }
 
-/** The recent window (and the day ends) parsed once into temp tables, shadowing the definitions' empty ones. */
+/** The recent window parsed once into temp tables, shadowing the definitions' empty ones. */
 async function loadRecent(conn: DuckDBConnection, sources: readonly string[], tolerant: boolean): Promise<void> {
   await conn.run([`SET VARIABLE vc_tolerant = ${tolerant}`,
-    ...sources.map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent()`),
-    ...sources.filter((s) => DAY_END_SOURCES.includes(s)).map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_day_ends AS FROM vc_${sqlName(s)}_day_ends()`),
-  ].join(';\n'));
+    ...sources.map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent()`)].join(';\n'));
 }
 
 const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOURCES;

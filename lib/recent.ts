@@ -160,8 +160,8 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
 
 /**
  * Sources some view follows over days, beyond the recent window: of each of the last
- * DAY_END_DAYS closed days, the day's last run is parsed into <source>_day_ends (repos: whether a
- * repository was busy on a day shows in that day's last picture of its newest commit).
+ * DAY_END_DAYS closed days, the day's last run is cut out for the view <source>_day_ends (repos:
+ * whether a repository was busy on a day shows in that day's last picture of its newest commit).
  */
 export const DAY_END_SOURCES: readonly string[] = ['repos'];
 export const DAY_END_DAYS = 7;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config.ts';
 import type { Row, Session } from './duck.ts';
-import { materializeHealthFactors } from './report.ts';
+import { healthSession, type HealthSession } from './report.ts';
 import { lockExclusive } from './flock.ts';
 import { alertDeliveriesFile, alertsFile, stateDir } from './paths.ts';
 import { appendToFile } from './store.ts';
@@ -79,24 +79,26 @@ const safeJson = (s: string): unknown => {
 
 /**
  * Evaluates the alert rules against the data now, appends what changed, then delivers what is
- * due to the webhook (if one is configured). Two evaluations never interleave.
+ * due to the webhook (if one is configured). Two evaluations never interleave. `health`: a session
+ * at `now` that other steps share (else one of its own); it is opened under the lock, so an
+ * evaluation waiting for another reads the transitions that one wrote.
  */
-export async function evaluateAlerts(loaded: LoadedConfig, open: Open, now = new Date()): Promise<EvaluateResult> {
-  const transitions = await withAlertsLock(loaded.dataDir, async () => {
-    const session = await open(loaded, { now });
-    let due: Row[];
-    try {
-      await materializeHealthFactors(session);
-      due = await session.query('SELECT * FROM v1.alert_due ORDER BY machine_id, rule_id, subject');
-    } finally {
-      session.close();
-    }
-    const ts = now.toISOString();
-    const out = due.map((r) => transitionOf(r, ts));
-    await appendToFile(alertsFile(loaded.dataDir), out.map((t) => JSON.stringify(t)));
-    fs.writeFileSync(evaluatedMarker(loaded.dataDir), `${ts}\n`);
-    return out;
-  });
+export async function evaluateAlerts(loaded: LoadedConfig, open: Open, now = new Date(), health?: HealthSession): Promise<EvaluateResult> {
+  const own = health ?? healthSession(() => open(loaded, { now }));
+  let transitions: Transition[];
+  try {
+    transitions = await withAlertsLock(loaded.dataDir, async () => {
+      const session = await own.get();
+      const due = await session.query('SELECT * FROM v1.alert_due ORDER BY machine_id, rule_id, subject');
+      const ts = now.toISOString();
+      const out = due.map((r) => transitionOf(r, ts));
+      await appendToFile(alertsFile(loaded.dataDir), out.map((t) => JSON.stringify(t)));
+      fs.writeFileSync(evaluatedMarker(loaded.dataDir), `${ts}\n`);
+      return out;
+    });
+  } finally {
+    if (!health) await own.close();
+  }
   const deliveries = await deliverAlerts(loaded, open, now);
   return { transitions, deliveries };
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
 import { alertDeliveriesFile, alertsFile, incidentsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
-import { cutWindow, sessionTempDir } from './recent.ts';
+import { cutLastRuns, cutWindow, DAY_END_DAYS, DAY_END_SOURCES, sessionTempDir } from './recent.ts';
 import { copyUncovered, listSourceFiles, wholeLinesOnly } from './store-files.ts';
 import { listRollups, NO_ROLLUPS, ROLLUP_SOURCE, type RollupFiles } from './rollups.ts';
 import { activePricingFile } from './pricing.ts';
@@ -117,6 +117,7 @@ function variableStatements(v: SessionValues): string[] {
     `SET TimeZone = 'UTC'`,
     `SET VARIABLE vc_now = TIMESTAMP ${sqlString(v.now.toISOString().replace('T', ' ').replace('Z', ''))}`,
     `SET VARIABLE vc_recent_hours = ${RECENT_HOURS}`,
+    `SET VARIABLE vc_day_end_days = ${DAY_END_DAYS}`,
     `SET VARIABLE vc_tolerant = ${v.tolerant}`,
   ];
   for (const source of SOURCES) {
@@ -127,6 +128,7 @@ function variableStatements(v: SessionValues): string[] {
     settings.push(`SET VARIABLE vc_parquet_${name} = ${sqlList(files.parquet.length ? files.parquet : [EMPTY_PARQUET])}`);
     settings.push(`SET VARIABLE vc_recent_${name} = ${sqlList([files.recent])}`);
     settings.push(`SET VARIABLE vc_recent_parquet_${name} = ${sqlList(files.recentParquet.length ? files.recentParquet : [EMPTY_PARQUET])}`);
+    if (DAY_END_SOURCES.includes(source)) settings.push(`SET VARIABLE vc_day_ends_${name} = ${sqlList([files.dayEnds])}`);
     settings.push(`SET VARIABLE vc_recent_tail_${name} = MAP {${[...files.tail].map(([m, t]) => `${sqlString(m)}: TIMESTAMP ${sqlString(t.replace('T', ' ').replace('Z', ''))}`).join(', ')}}::MAP(VARCHAR, TIMESTAMP)`);
   }
   settings.push(`SET VARIABLE vc_rollup_days_sys = [${v.rollups.days.map((d) => `DATE ${sqlString(d)}`).join(', ')}]::DATE[]`);
@@ -156,8 +158,8 @@ function stateFiles(dataDir: string | null): Record<StateVariable, string> {
   return Object.fromEntries(Object.entries(STATE_FILES).map(([k, f]) => [k, dataDir === null ? EMPTY_FILE : existingOr(f(dataDir))])) as Record<StateVariable, string>;
 }
 
-interface SessionFiles { all: string[]; parquet: string[]; recent: string; recentParquet: string[]; tail: ReadonlyMap<string, string> }
-const NO_FILES: SessionFiles = { all: [], parquet: [], recent: EMPTY_FILE, recentParquet: [], tail: new Map() };
+interface SessionFiles { all: string[]; parquet: string[]; recent: string; recentParquet: string[]; tail: ReadonlyMap<string, string>; dayEnds: string }
+const NO_FILES: SessionFiles = { all: [], parquet: [], recent: EMPTY_FILE, recentParquet: [], tail: new Map(), dayEnds: EMPTY_FILE };
 
 /**
  * The store's files for a session: per source, all history (the segments, and the NDJSON they do
@@ -181,9 +183,14 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: 
       const copy = path.join(tempDir, 'uncovered', source, `machine=${f.machine}`, path.basename(f.file));
       return copyUncovered(f.file, f.from, copy) ? [copy] : [];
     });
+    // Of the last closed days, each file's last run (read from the raw file, which holds every
+    // line whether compacted or not; a day whose raw files were retired has none).
+    const dayEndsFile = path.join(tempDir, `${source}.day-ends.ndjson`);
+    const dayEndBytes = wanted && DAY_END_SOURCES.includes(source) ? cutLastRuns(listed.dayEnds, now.getTime(), dayEndsFile) : 0;
     files[source] = {
       all, parquet: listed.segments.map((s) => s.file), recent: bytes > 0 ? windowFile : EMPTY_FILE,
       recentParquet: wanted ? listed.recentSegments : [], tail: wanted ? listed.tail : new Map(),
+      dayEnds: dayEndBytes > 0 ? dayEndsFile : EMPTY_FILE,
     };
   }
   return { files, rollups };

@@ -11,6 +11,27 @@ import { appendToFile } from './store.ts';
 type Open = (loaded: LoadedConfig, opts?: { now?: Date; recent?: readonly string[] }) => Promise<Session>;
 
 export const INCIDENT_ID = /^i[0-9a-f]{8}$/;
+
+/** What `vc incident list --state` takes. */
+export const INCIDENT_STATES = ['open', 'closed', 'all'] as const;
+
+/** `vc incident list`: $1 a state of INCIDENT_STATES. */
+export const INCIDENTS_LIST_SQL = `SELECT * FROM v1.incidents WHERE $1 = 'all' OR state = $1 ORDER BY opened_at DESC, incident_id`;
+
+/** One incident: $1 its id. */
+export const INCIDENT_SQL = 'SELECT * FROM v1.incidents WHERE incident_id = $1';
+
+/** Its timeline: $1 its id. */
+export const INCIDENT_TIMELINE_SQL = 'SELECT * FROM vc_incident_timeline($1)';
+
+/**
+ * Factors that changed between the snapshot before it began and the one at its end (or now), on
+ * its machines: $1 started_at, $2 closed_at or NULL, $3 its machines as a JSON list (empty: all).
+ */
+export const INCIDENT_CHANGES_SQL = `SELECT * FROM vc_diff_factors($1::TIMESTAMP - INTERVAL 1 HOUR, coalesce($2::TIMESTAMP, vc_now()))
+  WHERE json_array_length($3::JSON) = 0 OR list_contains(from_json($3::JSON, '["VARCHAR"]'), machine_id)
+  ORDER BY machine_id, change, factor_id`;
+
 const SEVERITIES = ['info', 'warn', 'crit'] as const;
 
 /** Free text from the command line: one line or many, printable, bounded. */
@@ -26,7 +47,7 @@ async function incident(loaded: LoadedConfig, open: Open, id: string): Promise<R
   if (!INCIDENT_ID.test(id)) throw new UsageError(`"${id}" is not an incident id (like i1a2b3c4d: see vc incident list)`);
   const session = await open(loaded, { recent: [] });
   try {
-    const [row] = await session.query('SELECT * FROM v1.incidents WHERE incident_id = $1', [id]);
+    const [row] = await session.query(INCIDENT_SQL, [id]);
     if (!row) throw new UsageError(`no incident ${id} (see vc incident list)`);
     return row;
   } finally {
@@ -68,15 +89,12 @@ export async function incidentDetail(loaded: LoadedConfig, open: Open, id: strin
   if (!INCIDENT_ID.test(id)) throw new UsageError(`"${id}" is not an incident id (like i1a2b3c4d: see vc incident list)`);
   const session = await open(loaded, { now: asOf, recent: [] });
   try {
-    const [incident] = await session.query('SELECT * FROM v1.incidents WHERE incident_id = $1', [id]);
+    const [incident] = await session.query(INCIDENT_SQL, [id]);
     if (!incident) throw new UsageError(`no incident ${id} (see vc incident list)`);
-    const timeline = await session.query('SELECT * FROM vc_incident_timeline($1)', [id]);
-    // Factors that changed between the snapshot before it began and the one at its end (or now).
+    const timeline = await session.query(INCIDENT_TIMELINE_SQL, [id]);
     const machines = incident.machines as string[];
-    const changes = await session.query(`SELECT * FROM vc_diff_factors($1::TIMESTAMP - INTERVAL 1 HOUR, coalesce($2::TIMESTAMP, vc_now()))
-      WHERE json_array_length($3::JSON) = 0 OR list_contains(from_json($3::JSON, '["VARCHAR"]'), machine_id)
-      ORDER BY machine_id, change, factor_id`,
-    [String(incident.started_at), incident.closed_at === null ? null : String(incident.closed_at), JSON.stringify(machines)]);
+    const changes = await session.query(INCIDENT_CHANGES_SQL,
+      [String(incident.started_at), incident.closed_at === null ? null : String(incident.closed_at), JSON.stringify(machines)]);
     return { incident, timeline, changes };
   } finally {
     session.close();

@@ -162,6 +162,88 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
   return written;
 }
 
+/**
+ * Sources some view follows over days, beyond the recent window: of each of the last
+ * DAY_END_DAYS closed days, the day's last run is cut out for the view <source>_day_ends (repos:
+ * whether a repository was busy on a day shows in that day's last picture of its newest commit).
+ */
+export const DAY_END_SOURCES: readonly string[] = ['repos'];
+export const DAY_END_DAYS = 7;
+
+/**
+ * The last run of a file: its whole lines from the first line of the run its last whole line
+ * belongs to, or null when it needs the file read otherwise (a run too long, a line after
+ * `beforeMs`). Read backwards in one growing chunk, as a run is a few KB of contiguous lines.
+ */
+function lastRun(fd: number, size: number, beforeMs: number): Buffer | null {
+  for (let chunk = PROBE_BYTES; chunk <= MAX_RUN_BYTES; chunk *= 4) {
+    const from = Math.max(0, size - chunk);
+    let buf = readAt(fd, from, size - from);
+    // A line still being written (no newline yet) is left out.
+    buf = buf.subarray(0, buf.lastIndexOf(0x0a) + 1);
+    // Where a line starts: after a newline, or at the chunk's start when that is the file's.
+    const prevStart = (at: number): number | null => {
+      const nl = at >= 2 ? buf.lastIndexOf(0x0a, at - 2) : -1;
+      return nl >= 0 ? nl + 1 : from === 0 && at > 0 ? 0 : null;
+    };
+    const headOf = (at: number) => buf.subarray(at, Math.min(at + 512, buf.indexOf(0x0a, at))).toString('utf8');
+    let start = prevStart(buf.length);
+    if (start === null) {
+      if (from === 0) return Buffer.alloc(0);
+      continue;
+    }
+    const at = Date.parse(COLLECTED_AT.exec(headOf(start))?.[1] ?? '');
+    if (!(at < beforeMs)) return null;
+    const run = RUN_ID.exec(headOf(start))?.[1];
+    let whole = true;
+    while (run && start > 0) {
+      const prev = prevStart(start);
+      if (prev === null) {
+        whole = false;
+        break;
+      }
+      if (RUN_ID.exec(headOf(prev))?.[1] !== run) break;
+      start = prev;
+    }
+    if (whole) return buf.subarray(start);
+  }
+  return null;
+}
+
+/**
+ * Copies the last run of each file (lines up to `untilMs`) into `out`: one picture per file, a
+ * run's few KB instead of a day of them. Returns the number of bytes written.
+ */
+export function cutLastRuns(files: readonly string[], untilMs: number, out: string): number {
+  const runs: Buffer[] = [];
+  for (const file of files) {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      continue; // removed since it was listed
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      // A closed day ends before `untilMs`: one read. Else (an as-of time within the day, a run
+      // longer than the limit) the end is searched for, and the run found line by line.
+      let run = lastRun(fd, size, untilMs + SLACK_MS);
+      if (run === null) {
+        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, size), untilMs + SLACK_MS, true);
+        const last = prevLineStart(fd, end);
+        const start = last === null ? end : runStart(fd, last);
+        run = readAt(fd, start, end - start);
+      }
+      runs.push(run);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const all = Buffer.concat(runs);
+  fs.writeFileSync(out, all);
+  return all.length;
+}
+
 /** A private temp dir for one session's window files, removed at close or exit. */
 export function sessionTempDir(base: string): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(base, 'vc-recent-'));

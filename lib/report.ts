@@ -60,9 +60,50 @@ export const SHARED_VIEWS = [
  * a stale table of a previous pass must not feed the next.
  */
 export async function materializeHealthFactors(session: Session): Promise<void> {
+  const t0 = performance.now();
   const tables = [...SHARED_VIEWS, 'health_factors'];
   await session.query(tables.map((t) => `DROP TABLE IF EXISTS temp.main.${t}`).join(';\n'));
   for (const t of tables) await session.query(`CREATE TEMP TABLE ${t} AS FROM ${VIEWS_VERSION}.${t}`);
+  if (process.env.VC_PROFILE) process.stderr.write(`health factors ${(performance.now() - t0).toFixed(0)} ms\n`);
+}
+
+/** A session with the health factors computed, opened on first use: see healthSession. */
+export interface HealthSession {
+  get(): Promise<Session>;
+  close(): Promise<void>;
+}
+
+/**
+ * One session with the health factors computed, for the steps that read them at one moment
+ * (vc cron run: the alert rules, then the snapshot), so they are computed once. It opens when a
+ * step first asks (the alert rules ask under their lock); an open that failed is not kept, so
+ * the next step tries again.
+ */
+export function healthSession(open: () => Promise<Session>): HealthSession {
+  let pending: Promise<Session> | null = null;
+  return {
+    get() {
+      pending ??= (async () => {
+        const session = await open();
+        try {
+          await materializeHealthFactors(session);
+          return session;
+        } catch (err) {
+          session.close();
+          throw err;
+        }
+      })().catch((err: unknown) => {
+        pending = null;
+        throw err;
+      });
+      return pending;
+    },
+    async close() {
+      const p = pending;
+      pending = null;
+      (await p?.catch(() => null))?.close();
+    },
+  };
 }
 
 /** Loaded on demand: a command pays only for the report it runs. */
@@ -118,11 +159,7 @@ export async function runReportQueries(name: string, session: Session, options: 
   const data: ReportData = {};
   await session.query(reportVariables(options));
   const load = REPORTS[name];
-  if (load && (await load()).default.healthFactors) {
-    const t0 = performance.now();
-    await materializeHealthFactors(session);
-    if (process.env.VC_PROFILE) process.stderr.write(`health factors ${(performance.now() - t0).toFixed(0)} ms\n`);
-  }
+  if (load && (await load()).default.healthFactors) await materializeHealthFactors(session);
   for (const q of parseNamedQueries(fs.readFileSync(file, 'utf8'), `reports/${name}.sql`)) {
     try {
       const t0 = performance.now();

@@ -5,7 +5,10 @@ import type { DuckDBType } from './duckdb.ts';
 import { DuckDBTypeId } from './duckdb.ts';
 import type { Session } from './duck.ts';
 import { ALERT_RULES_SQL, ALERT_STATES, ALERTS_LIST_SQL } from './alerts.ts';
+import { INCIDENT_CHANGES_SQL, INCIDENT_SQL, INCIDENT_STATES, INCIDENT_TIMELINE_SQL, INCIDENTS_LIST_SQL } from './incidents.ts';
 import { parseNamedQueries, REPORTS, reportVariables } from './report.ts';
+import { NAMES, WATCH_VIEWS } from './watch.ts';
+import { VIEWS_VERSION } from './duck.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './paths.ts';
@@ -122,6 +125,30 @@ const ALERT_TRANSITION: JsonSchema = {
   },
 };
 
+/**
+ * vc watch's records (one JSON object a line, no envelope): one branch per event type, told apart
+ * by `type`, its fields the columns of the view its items come from (lib/watch.ts WATCH_VIEWS).
+ */
+async function watchSchema(session: Session): Promise<JsonSchema> {
+  const branches: JsonSchema[] = [];
+  for (const [type, view] of WATCH_VIEWS) {
+    const row = rowSchema(await session.resultColumns(`SELECT * FROM ${VIEWS_VERSION}.${view}`)) as
+      { required: string[]; properties: Record<string, JsonSchema> };
+    const head: Record<string, JsonSchema> = type === 'health'
+      // A machine's severity changed: `from` is the one before (null: first seen).
+      ? { type: { const: 'health_change' }, event: { const: 'change' }, from: row.properties.severity ?? {} }
+      : { type: { const: type }, event: { enum: [...Object.values(NAMES[type]), 'current'] } };
+    const properties = { ts: { type: 'string', format: 'date-time' }, ...head, ...row.properties };
+    branches.push({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+  }
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'vc.watch.v1',
+    description: 'vc watch --format jsonl: one record a line, an alert, prediction, opportunity or health_change event (by type)',
+    oneOf: branches,
+  };
+}
+
 /** Every schema, by envelope name. The session's recent tables may be empty: nothing is run but setup. */
 export async function allSchemas(session: Session): Promise<Record<string, JsonSchema>> {
   const out: Record<string, JsonSchema> = {};
@@ -138,5 +165,18 @@ export async function allSchemas(session: Session): Promise<Record<string, JsonS
     properties: { rules: rows(await session.resultColumns(ALERT_RULES_SQL)) },
   });
   out.alert = ALERT_TRANSITION;
+  out.incidents = envelopeSchema('incidents', 'vc incident list --json: the incidents of the state asked for, newest first', {
+    type: 'object', additionalProperties: false, required: ['state', 'incidents'],
+    properties: { state: { enum: [...INCIDENT_STATES] }, incidents: rows(await session.resultColumns(INCIDENTS_LIST_SQL)) },
+  });
+  out.incident = envelopeSchema('incident', 'vc incident show ID --json (and replay ID --json): the incident, its timeline and the factors that changed between the snapshots around it', {
+    type: 'object', additionalProperties: false, required: ['incident', 'timeline', 'changes'],
+    properties: {
+      incident: rowSchema(await session.resultColumns(INCIDENT_SQL)),
+      timeline: rows(await session.resultColumns(INCIDENT_TIMELINE_SQL)),
+      changes: rows(await session.resultColumns(INCIDENT_CHANGES_SQL)),
+    },
+  });
+  out.watch = await watchSchema(session);
   return out;
 }

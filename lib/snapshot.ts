@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config.ts';
 import type { Session } from './duck.ts';
-import { materializeHealthFactors } from './report.ts';
+import { healthSession, type HealthSession } from './report.ts';
 import { snapshotsFile, stateDir } from './paths.ts';
 import { appendToFile } from './store.ts';
 
@@ -22,15 +22,14 @@ export function snapshotDue(loaded: LoadedConfig, now = new Date()): boolean {
   }
 }
 
-/** Takes a snapshot now and appends it; returns its lines. */
-export async function takeSnapshot(loaded: LoadedConfig, open: Open, now = new Date()): Promise<Array<Record<string, unknown>>> {
-  const session = await open(loaded, { now });
+/** Takes a snapshot now and appends it; returns its lines. `health`: a session at `now` that other steps share. */
+export async function takeSnapshot(loaded: LoadedConfig, open: Open, now = new Date(), health?: HealthSession): Promise<Array<Record<string, unknown>>> {
+  const own = health ?? healthSession(() => open(loaded, { now }));
   let rows;
   try {
-    await materializeHealthFactors(session);
-    rows = await session.query('SELECT * FROM v1.snapshot_now ORDER BY machine_id');
+    rows = await (await own.get()).query('SELECT * FROM v1.snapshot_now ORDER BY machine_id');
   } finally {
-    session.close();
+    if (!health) await own.close();
   }
   const ts = now.toISOString();
   const lines = rows.map((r) => ({ ts, ...r }));

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { rawDir } from './paths.ts';
 import { compactedDays, coveredBytes, coveredPrefixes, machineOfPath, parquetDayDir, readManifest, type Manifest } from './compacted.ts';
-import type { WindowFile } from './recent.ts';
+import { DAY_END_DAYS, type WindowFile } from './recent.ts';
 
 export interface RawFile {
   file: string;
@@ -32,6 +32,8 @@ export interface SourceFiles {
    * start (RECENT_HOURS before their newest line), read from their segments.
    */
   tail: Map<string, string>;
+  /** Raw files of the DAY_END_DAYS days before today, compacted or not (cutLastRuns reads their last runs). */
+  dayEnds: string[];
   /** Damaged manifests: those days are read from their raw files alone. */
   problems: string[];
 }
@@ -46,7 +48,8 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
   const today = now.toISOString().slice(0, 10);
   const sinceMs = now.getTime() - recentHours * 3600_000;
   const sinceDay = new Date(sinceMs).toISOString().slice(0, 10);
-  const out: SourceFiles = { raw: [], segments: [], recent: [], recentSegments: [], tail: new Map(), problems: [] };
+  const dayEndsFrom = new Date(now.getTime() - DAY_END_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const out: SourceFiles = { raw: [], segments: [], recent: [], recentSegments: [], tail: new Map(), dayEnds: [], problems: [] };
 
   const manifests = new Map<string, Manifest>();
   const prefixes = new Map<string, ReturnType<typeof coveredPrefixes>>();
@@ -113,6 +116,7 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
       const fullyCovered = f.size >= 0 && f.from >= f.size;
       if (!fullyCovered) out.raw.push(f);
       if (f.day >= sinceDay || f.day === newest) out.recent.push({ file: f.file, newest: f.day === newest, from: f.from });
+      if (f.day >= dayEndsFrom && f.day < today) out.dayEnds.push(f.file);
     }
   }
   // Of each machine's newest day: when its last compacted line was (inputs are per machine).

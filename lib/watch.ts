@@ -39,11 +39,17 @@ function fingerprint(i: WatchItem): string {
   return String(i.severity);
 }
 
-const NAMES = {
+/** The event names of each kind of item as it appears, changes and goes (every read also repeats unchanged ones as `current`). */
+export const NAMES = {
   alert: { new: 'open', update: 'update', gone: 'resolve' },
   prediction: { new: 'new', update: 'update', gone: 'gone' },
   opportunity: { new: 'new', update: 'update', gone: 'gone' },
 } as const;
+
+/** The view each kind of item is read from (views/v1/70_watch.sql), in the order they are read. */
+export const WATCH_VIEWS: ReadonlyArray<[WatchItem['type'], string]> = [
+  ['alert', 'watch_alerts'], ['health', 'watch_health'], ['opportunity', 'watch_opportunities'], ['prediction', 'watch_predictions'],
+];
 
 function event(i: WatchItem, ts: string, name: string): WatchEvent {
   if (i.type === 'health') throw new Error('health items become health_change events');
@@ -77,14 +83,16 @@ export function watchEvents(prev: WatchState | null, items: readonly WatchItem[]
   return { events, state };
 }
 
-/** One read of the watched items (the session's health factors are computed here, once). */
+/**
+ * One read of the watched items (the session's health factors are computed here, once). Each
+ * item is its view's row as it is (lib/schemas.ts derives the records' schema from those columns).
+ */
 export async function readWatchItems(session: Session): Promise<WatchItem[]> {
   await materializeHealthFactors(session);
-  const rows: Row[] = await session.query('SELECT * FROM v1.watch_items ORDER BY "type", "key"');
-  return rows.map((r) => ({
-    type: r.type as WatchItem['type'], key: String(r.key), machine_id: String(r.machine_id),
-    severity: (r.severity as string | null) ?? null, title: (r.title as string | null) ?? null, summary: (r.summary as string | null) ?? null,
-    evidence: r.evidence ?? null, next: Array.isArray(r.next) ? r.next.map(String) : null,
-    detail: (r.detail ?? {}) as Record<string, unknown>,
-  }));
+  const items: WatchItem[] = [];
+  for (const [type, view] of WATCH_VIEWS) {
+    const rows: Row[] = await session.query(`SELECT * FROM v1.${view} ORDER BY "key"`);
+    items.push(...rows.map((r) => ({ type, ...r }) as WatchItem));
+  }
+  return items;
 }

@@ -10,13 +10,14 @@
 -- byte prefix of each day file, and only what follows it is cut into the window file. Segments
 -- hold the rows as the NDJSON side reads them (a repeated name, like data.schema_version, as
 -- schema_version_1), and are matched by name: a column added since they were written is NULL there.
+CREATE MACRO vc_read_ndjson(files, tolerant, col_types) AS TABLE
+SELECT machine_id, collected_at, run_id, collector_version, schema_version, "key", data.*
+FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = tolerant,
+  maximum_object_size = 2097152, columns = col_types)
+WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now();
+
 CREATE MACRO vc_read(files, parquet, tail, tolerant, col_types) AS TABLE
-FROM (
-  SELECT machine_id, collected_at, run_id, collector_version, schema_version, "key", data.*
-  FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, ignore_errors = tolerant,
-    maximum_object_size = 2097152, columns = col_types)
-  WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now()
-)
+FROM vc_read_ndjson(files, tolerant, col_types)
 UNION ALL BY NAME
 SELECT * EXCLUDE (day) FROM read_parquet(parquet, union_by_name = true)
 WHERE collected_at <= vc_now()

@@ -20,3 +20,11 @@ COMMENT ON VIEW repos IS 'Source repos (all history; filter on day to read only 
 -- them once per session into the table repos_recent, which every derived view reads.
 CREATE MACRO vc_repos_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_repos'), getvariable('vc_recent_parquet_repos'), getvariable('vc_recent_tail_repos'), getvariable('vc_tolerant'), vc_repos_columns());
+
+-- The last run of each machine's closed days in the last vc_day_end_days (lib/recent.ts
+-- cutLastRuns cuts them out when the session opens: a run's few KB per day), for views that follow
+-- a repository over days. A view, parsed only by the queries that read it (the health factors,
+-- once); tolerant, as older days are read nowhere else that would say a line is damaged.
+CREATE VIEW repos_day_ends AS
+FROM vc_read_ndjson(getvariable('vc_day_ends_repos'), true, vc_repos_columns());
+COMMENT ON VIEW repos_day_ends IS 'Source repos: the last run of each machine''s last closed days (vc_day_end_days of them), one picture per day for trends over days';

@@ -12,8 +12,10 @@ import {
   systemdExecPath, systemdPath, uninstallCrontab, uninstallSystemd, userUnitDir, type ScheduleSpec,
 } from '../lib/cron.ts';
 import { shQuote } from '../lib/shell.ts';
-import { repoRoot } from '../lib/paths.ts';
-import { tmpDir, writeExecutable } from './helpers.ts';
+import { alertsFile, repoRoot, snapshotsFile } from '../lib/paths.ts';
+import { healthSession } from '../lib/report.ts';
+import type { Session } from '../lib/duck.ts';
+import { tmpDir, vc, writeExecutable } from './helpers.ts';
 
 /** Everything a shell or cron might misread: quotes, `%` (also right after a backslash), `$`, backticks, spaces. */
 const NASTY = `it's 50% $HOME \`id\` "q" \\% dir`;
@@ -481,5 +483,63 @@ describe('systemd user units', () => {
 
   test('displayCommand quotes only what needs it', () => {
     assert.equal(displayCommand(['rm', '--', '/a b/c', "it's"]), `rm -- '/a b/c' 'it'\\''s'`);
+  });
+});
+
+describe('vc cron run: the alert rules, the snapshot and compaction', () => {
+  test('healthSession opens once on first use, computes the factors once, retries an open that failed, closes once', async () => {
+    const log: string[] = [];
+    let fail = 1;
+    const fake = (n: number): Session => ({
+      warnings: [], interrupt() {}, resultColumns: async () => [], queryWithColumns: async () => ({ columns: [], rows: [] }),
+      query: async (sql: string) => { if (sql.startsWith('CREATE TEMP TABLE health_factors')) log.push(`factors ${n}`); return []; },
+      close: () => { log.push(`close ${n}`); },
+    });
+    let opened = 0;
+    const health = healthSession(async () => {
+      if (fail-- > 0) throw new Error('no definitions');
+      return fake(++opened);
+    });
+    await assert.rejects(health.get(), /no definitions/);
+    const [a, b] = await Promise.all([health.get(), health.get()]);
+    assert.equal(a, b);
+    assert.equal(await health.get(), a);
+    await health.close();
+    await health.close();
+    assert.deepEqual(log, ['factors 1', 'close 1']);
+  });
+
+  test('both due in the same minute: one session at one moment computes the health factors for both', () => {
+    const dir = tmpDir('vc-cron-run-');
+    // Nothing to collect (the demo's data is there already): no collector runs on the one machine.
+    const env = { VC_DATA_DIR: dir, VC_CONFIG: path.join(dir, 'vc.toml'), VC_PROFILE: '1' };
+    fs.writeFileSync(env.VC_CONFIG, '[[machines]]\nid = "box"\nssh = "local"\ncollectors = { include = [] }\n');
+    assert.equal(vc(['demo', '--machines', '4', '--days', '1'], env).code, 0);
+    const factorsComputed = (stderr: string) => stderr.split('\n').filter((l) => /^health factors \d+ ms$/.test(l)).length;
+
+    const first = vc(['cron', 'run'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^nothing due\nalerts: \d+ open, 0 reopen, 0 update, 0 resolve\n[^]*\nsnapshot of 4 machines\ncompacted \d+ rows into \d+ segments[^\n]*\n$/);
+    // Compaction ran last (due on a store never compacted): the demo's days are Parquet now.
+    assert.ok(fs.readdirSync(path.join(dir, 'parquet', 'sys')).some((d) => d.startsWith('date=')));
+    assert.equal(factorsComputed(first.stderr), 1, first.stderr);
+    const read = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const alerts = read(alertsFile(dir));
+    const snapshot = read(snapshotsFile(dir));
+    assert.ok(alerts.length > 0);
+    // The same moment and the same conditions: the snapshot lists exactly the alerts opened.
+    assert.deepEqual(new Set([...alerts.map((a) => a.ts), ...snapshot.map((l) => l.ts)]).size, 1);
+    assert.deepEqual(snapshot.flatMap((l) => l.alerts).sort(), alerts.map((a) => a.alert_id).sort());
+
+    const idle = vc(['cron', 'run'], env);
+    assert.equal(idle.stdout, 'nothing due\n');
+    assert.equal(factorsComputed(idle.stderr), 0, 'nothing due, nothing computed');
+
+    // Only the snapshot due: computed once, for it alone.
+    const old = new Date(Date.now() - 3600_000);
+    fs.utimesSync(path.join(dir, 'state', 'snapshot-taken'), old, old);
+    const snap = vc(['cron', 'run'], env);
+    assert.equal(snap.stdout, 'nothing due\nsnapshot of 4 machines\n');
+    assert.equal(factorsComputed(snap.stderr), 1);
   });
 });

@@ -435,3 +435,85 @@ describe('rch views: given rows, expected rows', () => {
     assert.deepEqual((triage[0]!.next as string[]).slice(0, 1), ['vc report rch --md']);
   });
 });
+
+describe('rch queue growth forecast: given status samples, expected predictions', () => {
+  const NOW = new Date('2026-11-24T12:00:00Z');
+  const at = (min: number) => new Date(NOW.getTime() - min * 60_000).toISOString();
+  let seq = 0;
+  /** One rch status run (its run row only) with this queue depth, and its collector_runs line. */
+  const sample = (machine: string, min: number, depth: number, over: Record<string, unknown> = {}): Envelope[] => {
+    const run = `q-${++seq}`;
+    const when = at(min);
+    const row = { type: 'run', exit_code: 0, status_schema: '1.0.0', posture: 'remote_ready', daemon_pid: 4242, daemon_uptime_secs: 7200 - min * 60,
+      workers_total: 1, workers_healthy: 1, slots_total: 16, slots_available: 0, queue_depth: depth, active_count: 4, ...over };
+    return [
+      { v: 1, source: 'rch', machine_id: machine, collected_at: when, run_id: run, collector_version: '1.0.0', schema_version: 1, kind: 'snapshot',
+        key: `${run}-0`, data: storable(rchSchema.parse(withNulls(rchSchema, row))) as Record<string, unknown> },
+      { v: 1, source: 'collector_runs', machine_id: machine, collected_at: when, run_id: run, collector_version: '1.0.0', schema_version: 1, kind: 'event',
+        key: run, data: { source: 'rch', started_at: when, ended_at: when, duration_ms: 1, bytes: 1, rows: 1, status: 'ok', error: null, warnings: [] } },
+    ];
+  };
+  const series = (machine: string, minutes: number[], depth: (min: number) => number, over: (min: number) => Record<string, unknown> = () => ({})) =>
+    minutes.flatMap((m) => sample(machine, m, depth(m), over(m)));
+  const every2 = (from: number, to = 0) => Array.from({ length: (from - to) / 2 + 1 }, (_, i) => from - 2 * i);
+
+  test('a steady rise gives an ETA to the crit depth; only the samples since rchd restarted count; flat, noisy, one sample, too few since a restart, over crit and a daemon gone down give none', async (t) => {
+    const dir = tmpDir('vc-rch-queue-');
+    const envs = [
+      // grow: 0 to 14 builds over 28 minutes (30 an hour): 6 more to 20 take 12 minutes.
+      ...series('grow', every2(28), (m) => 14 - m / 2),
+      // slow: 0 to 5 over 25 minutes (12 an hour): 15 more take 75 minutes, within the 2-hour horizon.
+      ...series('slow', [25, 20, 15, 10, 5, 0], (m) => 5 - m / 5),
+      // flat: 8 queued all along.
+      ...series('flat', every2(28), () => 8),
+      // noisy: between 2 and 12, rising a little: no line fits.
+      ...series('noisy', every2(28), (m) => (m % 4 === 0 ? 2 : 12) + (m < 10 ? 1 : 0)),
+      // one: a single status.
+      ...sample('one', 1, 10),
+      // over: already past the crit depth, still rising (the rch_queue_depth factor says so).
+      ...series('over', every2(28), (m) => 21 + (28 - m) / 2),
+      // restart: rchd restarted 13 minutes ago (its uptime fell, a new pid) and emptied its queue;
+      // only the 7 samples since count: 0 to 6 (30 an hour), 14 more take 28 minutes.
+      ...series('restart', every2(28, 14), (m) => 28 - m, (m) => ({ daemon_uptime_secs: 9000 - m * 60 })),
+      ...series('restart', every2(12), (m) => (12 - m) / 2, (m) => ({ daemon_pid: 5151, daemon_uptime_secs: 780 - m * 60 })),
+      // few: the same, but restarted 7 minutes ago: 4 samples since, too few to fit.
+      ...series('few', every2(28, 8), (m) => 28 - m, (m) => ({ daemon_uptime_secs: 9000 - m * 60 })),
+      ...series('few', every2(6), (m) => (6 - m) / 2, (m) => ({ daemon_pid: 5151, daemon_uptime_secs: 420 - m * 60 })),
+      // down: rising, but the newest statuses are rch's error envelope (no queue): only answered samples count.
+      ...series('down', every2(28, 16), (m) => 28 - m),
+      ...series('down', every2(14), () => 0, () => ({ exit_code: 1, error_code: 'RCH-E504', details: 'Daemon socket not found', queue_depth: null })),
+    ].sort((a, b) => a.collected_at.localeCompare(b.collected_at));
+    await appendEnvelopes(dir, envs);
+    const s = await openSession({ dataDir: dir, now: NOW });
+    t.after(() => s.close());
+    assert.deepEqual(await s.query(`SELECT machine_id, kind, subject, eta, hours_left, confidence, horizon,
+        evidence->>'queue_depth' AS depth, evidence->>'builds_per_hour' AS per_hour, evidence->>'samples' AS samples
+      FROM v1.predictions WHERE kind = 'rch_queue' ORDER BY machine_id`), [
+      { machine_id: 'grow', kind: 'rch_queue', subject: 'queue', eta: at(-12), hours_left: 0.2, confidence: 1, horizon: 7200, depth: '14', per_hour: '30.0', samples: '15' },
+      { machine_id: 'restart', kind: 'rch_queue', subject: 'queue', eta: at(-28), hours_left: 0.47, confidence: 1, horizon: 7200, depth: '6', per_hour: '30.0', samples: '7' },
+      { machine_id: 'slow', kind: 'rch_queue', subject: 'queue', eta: at(-75), hours_left: 1.25, confidence: 1, horizon: 7200, depth: '5', per_hour: '12.0', samples: '6' },
+    ]);
+    assert.deepEqual(await s.query(`SELECT machine_id, value, severity, title, summary FROM v1.health_factors WHERE factor_id = 'rch_queue_eta' ORDER BY machine_id`), [
+      { machine_id: 'grow', value: 12, severity: 'crit', title: 'grow: rch queue reaches 20 builds in ~12m',
+        summary: '14 builds queued, growing by 30.0 an hour over the last 28m (confidence 1.0): 20 in about 12m' },
+      { machine_id: 'restart', value: 28, severity: 'warn', title: 'restart: rch queue reaches 20 builds in ~28m',
+        summary: '6 builds queued, growing by 30.0 an hour over the last 12m (confidence 1.0): 20 in about 28m' },
+      { machine_id: 'slow', value: 75, severity: 'ok', title: 'slow: rch queue reaches 20 builds in ~75m',
+        summary: '5 builds queued, growing by 12.0 an hour over the last 25m (confidence 1.0): 20 in about 75m' },
+    ]);
+    // The alert rule watches the factor from warn: the slow queue (75 min) is no alert yet.
+    assert.deepEqual(await s.query(`SELECT machine_id, rule_id, severity, "next" FROM v1.alert_candidates WHERE rule_id = 'rch_queue_growing' ORDER BY machine_id`), [
+      { machine_id: 'grow', rule_id: 'rch_queue_growing', severity: 'crit', next: ['vc report rch --md',
+        `vc query "SELECT kind, subject, eta, hours_left, confidence FROM predictions WHERE machine_id = 'grow'"`, 'vc report machines --md'] },
+      { machine_id: 'restart', rule_id: 'rch_queue_growing', severity: 'warn', next: ['vc report rch --md',
+        `vc query "SELECT kind, subject, eta, hours_left, confidence FROM predictions WHERE machine_id = 'restart'"`, 'vc report machines --md'] },
+    ]);
+  });
+
+  test('no rch data: no forecast and no factor', async (t) => {
+    const s = await openSession({ dataDir: tmpDir('vc-rch-queue-none-'), now: NOW });
+    t.after(() => s.close());
+    assert.deepEqual(await s.query(`SELECT * FROM v1.rch_queue_predictions`), []);
+    assert.deepEqual(await s.query(`SELECT * FROM v1.health_factors WHERE factor_id = 'rch_queue_eta'`), []);
+  });
+});

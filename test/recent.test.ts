@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cutWindow, TAIL_BYTES } from '../lib/recent.ts';
+import { cutLastRuns, cutWindow, TAIL_BYTES } from '../lib/recent.ts';
 import { tmpDir } from './helpers.ts';
 
 const T0 = Date.parse('2026-11-20T00:00:00Z');
@@ -60,4 +60,30 @@ test('a file removed after it was listed is skipped', () => {
   const dir = tmpDir();
   const out = path.join(dir, 'out.ndjson');
   assert.equal(cutWindow([{ file: path.join(dir, 'gone.ndjson'), newest: true }], T0, T0 + 1, out), 0);
+});
+
+test('cutLastRuns: the last run of each file, whole, however long; lines after the time given are left out', () => {
+  const dir = tmpDir();
+  /** Runs of `sizes[i]` lines each, one run every 10 minutes from T0, each line `pad` bytes of payload. */
+  const runs = (name: string, sizes: number[], pad: number, partialTail = false) => {
+    const lines = sizes.flatMap((n, r) => Array.from({ length: n }, (_, i) => JSON.stringify({
+      v: 1, machine_id: name, collected_at: new Date(T0 + r * 10 * MIN).toISOString(), run_id: `${name}-${r}`, i, data: { pad: 'x'.repeat(pad) },
+    })));
+    fs.writeFileSync(path.join(dir, `${name}.ndjson`), lines.join('\n') + '\n' + (partialTail ? '{"v":1,"run_id":"' : ''));
+    return lines;
+  };
+  const small = runs('small', [3, 4, 5], 20, true);
+  const big = runs('big', [50, 40, 3000], 100); // the last run ~400 KB, past the first chunks read
+  const one = runs('one', [7], 10);
+  const out = path.join(dir, 'out.ndjson');
+  const files = ['small', 'big', 'one', 'gone'].map((n) => path.join(dir, `${n}.ndjson`));
+  const n = cutLastRuns(files, T0 + 86400_000, out);
+  const text = fs.readFileSync(out, 'utf8');
+  assert.equal(n, Buffer.byteLength(text));
+  assert.equal(text, [...small.slice(7), ...big.slice(90), ...one].join('\n') + '\n');
+  // As of just after the second run of `small` (beyond the 15 minutes of slack): its second run.
+  cutLastRuns([files[0]!], T0 + 10 * MIN + 1000 - 15 * MIN, out);
+  assert.equal(fs.readFileSync(out, 'utf8'), small.slice(3, 7).join('\n') + '\n');
+  fs.writeFileSync(files[3]!, '');
+  assert.equal(cutLastRuns([files[3]!], T0, out), 0, 'an empty file gives nothing');
 });

@@ -49,7 +49,8 @@ test('every report prints the robot envelope with --json and Markdown with --md'
   assert.match(unknown.stderr, /unknown report "nope"; reports: triage, health, machines, repos, agents/);
 });
 
-test('every --json envelope validates against its schema from vc robot-docs schemas; a wrong one does not', () => {
+/** The schemas vc robot-docs prints, compiled, and a check of a value against one of them. */
+function schemaChecker() {
   const r = vc(['robot-docs', 'schemas'], demoEnv);
   assert.equal(r.code, 0, r.stderr);
   const docs = JSON.parse(r.stdout);
@@ -60,6 +61,11 @@ test('every --json envelope validates against its schema from vc robot-docs sche
     const validate = ajv.getSchema(`vc.${name}.v1`) ?? ajv.compile(docs.schemas[name]);
     assert.ok(validate(value), `${name}: ${ajv.errorsText(validate.errors)}`);
   };
+  return { ajv, check };
+}
+
+test('every --json envelope validates against its schema from vc robot-docs schemas; a wrong one does not', () => {
+  const { ajv, check } = schemaChecker();
   for (const name of REPORTS) check(name, json(name));
   const alerts = vc(['alerts', 'list', '--json', '--state', 'all'], demoEnv);
   check('alerts', JSON.parse(alerts.stdout));
@@ -92,7 +98,7 @@ test('triage finds every planted trouble, ranks crit first, and leaves the healt
   assert.ok(has('demo-04', 'agent_dead', 'warn'), 'agents that exited');
   assert.ok(has('demo-04', 'agent_idle', 'warn'), 'an idle agent');
   assert.ok(has('demo-10', 'inotify_watches', 'warn'), 'inotify near its limit');
-  assert.ok(!items.some((i) => i.machine_id === 'demo-01'), 'demo-01 is healthy');
+  assert.ok(!items.some((i) => i.machine_id === 'demo-01'), `demo-01 is healthy: ${JSON.stringify(items.filter((i) => i.machine_id === 'demo-01').map((i) => [i.factor_id, i.why]))}`);
 
   const silent = items.find((i) => i.machine_id === 'demo-05' && i.factor_id === 'freshness')!;
   assert.match(silent.why, /sys last collected 6h\d*m? ago/);
@@ -215,4 +221,46 @@ test('a report that reads only some recent windows answers as it would with all 
     checked++;
   }
   assert.ok(checked > 0);
+});
+
+// (Last: the checks before it read the demo fleet while its data is fresh.)
+test('vc incident list/show/replay --json and vc watch\'s records validate against their schemas; wrong ones do not', () => {
+  const { ajv, check } = schemaChecker();
+  // Incidents: the list, one with its timeline (show and replay print the same envelope) and the
+  // factors that changed around it: a snapshot now, and an older picture without demo-03's factors.
+  const snap = vc(['snapshot', '--json'], demoEnv);
+  assert.equal(snap.code, 0, snap.stderr);
+  const earlier = new Date(Date.now() - 2 * 3600_000).toISOString();
+  fs.appendFileSync(path.join(demoEnv.VC_DATA_DIR!, 'state', 'snapshots.jsonl'),
+    JSON.parse(snap.stdout).map((l: any) => `${JSON.stringify({ ...l, ts: earlier, factors: l.machine_id === 'demo-03' ? [] : l.factors })}\n`).join(''));
+  const opened = vc(['incident', 'open', 'demo-03 disk filling', '--machine', 'demo-03', '--json'], demoEnv);
+  assert.equal(opened.code, 0, opened.stderr);
+  const id = JSON.parse(opened.stdout).incident_id as string;
+  assert.equal(vc(['incident', 'note', id, 'moved the build cache'], demoEnv).code, 0);
+  check('incidents', JSON.parse(vc(['incident', 'list', '--json'], demoEnv).stdout));
+  for (const cmd of ['show', 'replay']) {
+    const detail = JSON.parse(vc(['incident', cmd, id, '--json'], demoEnv).stdout);
+    assert.ok(detail.data.timeline.length >= 2 && detail.data.changes.length > 0, 'a timeline and changes to check');
+    check('incident', detail);
+  }
+  const incidentSchema = ajv.getSchema('vc.incident.v1')!;
+  const detail = JSON.parse(vc(['incident', 'show', id, '--json'], demoEnv).stdout);
+  assert.ok(!incidentSchema({ ...detail, data: { ...detail.data, incident: { ...detail.data.incident, notes: 'one' } } }));
+  assert.ok(!incidentSchema({ ...detail, data: { ...detail.data, timeline: [{ ...detail.data.timeline[0], ts: 'noon' }] } }));
+  // vc watch's records: two reads, so unchanged items come again as current.
+  const watch = vc(['watch', '--format', 'jsonl', '--count', '2', '--interval', '1'], demoEnv);
+  assert.equal(watch.code, 0, watch.stderr);
+  const records = watch.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual([...new Set(records.map((r) => `${r.type} ${r.event}`))].sort(), [
+    'alert current', 'alert open', 'health_change change', 'opportunity current', 'opportunity new', 'prediction current', 'prediction new']);
+  for (const r of records) check('watch', r);
+  const watchSchema = ajv.getSchema('vc.watch.v1')!;
+  const alert = records.find((r) => r.type === 'alert');
+  assert.ok(!watchSchema({ ...alert, event: 'change' }), 'an alert has no change event');
+  assert.ok(!watchSchema({ ...alert, from: 'ok' }), 'only a health_change has from');
+  assert.ok(!watchSchema({ ...alert, detail: { ...alert.detail, rule_id: 7 } }), 'detail is typed');
+  const more = JSON.parse(vc(['robot-docs', 'examples', '--name', 'watch'], demoEnv).stdout).examples.watch;
+  assert.equal(more.command, 'vc watch --format jsonl --count 1');
+  assert.equal(more.output.length, 2);
+  for (const r of more.output) check('watch', r);
 });

@@ -793,6 +793,83 @@ describe('repos', { concurrency: true }, () => {
         'vc report machines --md'] },
     ]);
   });
+  test('repo_cold: a repository with commits on 3 of the last 7 days, quiet for 48 h, with work left; reset, one day, clean and out-of-window days are not', async (t) => {
+    const st = new Store();
+    /** A repos run at the end of each day, its newest commit from that evening. */
+    const days = (machine: string, dates: string[], over: Partial<RepoData> = {}) => {
+      for (const d of dates) st.repos(machine, `${d}T23:50:00.000Z`, [repo('api', { last_commit_at: `${d}T20:00:00.000Z`, ...over })]);
+    };
+    const now = (machine: string, lastCommit: string, over: Partial<RepoData> = {}) =>
+      st.repos(machine, ago(3), [repo('api', { last_commit_at: lastCommit, ...over })]);
+    // cold: commits on 5, 6 and 7 March, none since (64 h); 2 files changed, 1 commit not pushed.
+    days('cold', ['2026-03-05', '2026-03-06', '2026-03-07'], { dirty_files: 1 });
+    now('cold', '2026-03-07T20:00:00.000Z', { dirty_files: 2, ahead: 1 });
+    // warm: busy until last evening (16 h): hot, not cold yet.
+    days('warm', ['2026-03-07', '2026-03-08', '2026-03-09']);
+    now('warm', '2026-03-09T20:00:00.000Z', { untracked_files: 3 });
+    // reset: busy until last evening, then reset to an older commit: quiet since the newest commit seen.
+    days('reset', ['2026-03-07', '2026-03-08', '2026-03-09']);
+    now('reset', '2026-03-05T20:00:00.000Z', { dirty_files: 1 });
+    // clean: hot and cold, but nothing left behind.
+    days('clean', ['2026-03-05', '2026-03-06', '2026-03-07']);
+    now('clean', '2026-03-07T20:00:00.000Z');
+    // once: one sample, one day of commits.
+    now('once', '2026-03-07T20:00:00.000Z', { dirty_files: 1 });
+    // edge: 2 March is before the days read, 3 March's commit before the 7 days: 2 days in the window.
+    days('edge', ['2026-03-02', '2026-03-05', '2026-03-06'], { dirty_files: 1 });
+    st.repos('edge', '2026-03-03T23:50:00.000Z', [repo('api', { last_commit_at: '2026-03-03T08:00:00.000Z', dirty_files: 1 })]);
+    now('edge', '2026-03-06T20:00:00.000Z', { dirty_files: 1 });
+    const machines = ['cold', 'warm', 'reset', 'clean', 'once', 'edge', 'none'];
+    const s = await st.open(t, { machines, intervals: { repos: 600 } });
+    assert.deepEqual(await rows(s, `SELECT machine_id, commit_days, commit_dates, hot, newest_commit_at, hours_quiet, work_left FROM repo_commit_days ORDER BY machine_id`), [
+      { machine_id: 'clean', commit_days: 3, commit_dates: ['2026-03-05', '2026-03-06', '2026-03-07'].map((d) => `${d}T00:00:00.000Z`), hot: true,
+        newest_commit_at: '2026-03-07T20:00:00.000Z', hours_quiet: 64, work_left: false },
+      { machine_id: 'cold', commit_days: 3, commit_dates: ['2026-03-05', '2026-03-06', '2026-03-07'].map((d) => `${d}T00:00:00.000Z`), hot: true,
+        newest_commit_at: '2026-03-07T20:00:00.000Z', hours_quiet: 64, work_left: true },
+      { machine_id: 'edge', commit_days: 2, commit_dates: ['2026-03-05', '2026-03-06'].map((d) => `${d}T00:00:00.000Z`), hot: false,
+        newest_commit_at: '2026-03-06T20:00:00.000Z', hours_quiet: 88, work_left: true },
+      { machine_id: 'once', commit_days: 1, commit_dates: ['2026-03-07T00:00:00.000Z'], hot: false,
+        newest_commit_at: '2026-03-07T20:00:00.000Z', hours_quiet: 64, work_left: true },
+      { machine_id: 'reset', commit_days: 4, commit_dates: ['2026-03-05', '2026-03-07', '2026-03-08', '2026-03-09'].map((d) => `${d}T00:00:00.000Z`), hot: true,
+        newest_commit_at: '2026-03-09T20:00:00.000Z', hours_quiet: 16, work_left: true },
+      { machine_id: 'warm', commit_days: 3, commit_dates: ['2026-03-07', '2026-03-08', '2026-03-09'].map((d) => `${d}T00:00:00.000Z`), hot: true,
+        newest_commit_at: '2026-03-09T20:00:00.000Z', hours_quiet: 16, work_left: true },
+    ]);
+    assert.deepEqual(await rows(s, `SELECT machine_id, subject, value, severity, summary, fix FROM health_factors WHERE factor_id = 'repo_cold' ORDER BY machine_id`), [
+      { machine_id: 'cold', subject: '/home/dev/src/api', value: 64, severity: 'warn',
+        summary: 'api (main) had commits on 3 of the last 7 days, none for 2d16h; left: 2 changed, 1 commit not pushed',
+        fix: "git -C '/home/dev/src/api' status --short --branch" },
+      { machine_id: 'reset', subject: '/home/dev/src/api', value: 16, severity: 'ok',
+        summary: 'api (main) had commits on 4 of the last 7 days, none for 16h; left: 1 changed', fix: "git -C '/home/dev/src/api' status --short --branch" },
+      { machine_id: 'warm', subject: '/home/dev/src/api', value: 16, severity: 'ok',
+        summary: 'api (main) had commits on 3 of the last 7 days, none for 16h; left: 3 untracked', fix: "git -C '/home/dev/src/api' status --short --branch" },
+    ]);
+    const items = await rows(s, `SELECT * FROM triage_items WHERE factor_id = 'repo_cold'`);
+    assert.deepEqual(items.map((i) => [i.machine_id, i.title, i.next]), [['cold', 'cold: api went cold 2d16h ago with work left', [
+      `vc query "SELECT name, branch, commit_days, newest_commit_at, hours_quiet, dirty_files, untracked_files, ahead, path FROM repo_commit_days WHERE machine_id = 'cold' AND hot AND work_left ORDER BY newest_commit_at"`,
+      'vc report repos --md', 'vc report machines --md']]]);
+    assert.equal(await checkNextCommands(s, items), 1);
+    assert.deepEqual(await rows(s, `SELECT machine_id, rule_id, subject FROM alert_candidates WHERE rule_id = 'repo_went_cold'`),
+      [{ machine_id: 'cold', rule_id: 'repo_went_cold', subject: '/home/dev/src/api' }]);
+    // As of the end of 7 March: cold was busy 4 h before; edge's 2 and 3 March are in its 7 days
+    // then; warm and reset had one day of commits yet.
+    const then = await st.open(t, { now: new Date('2026-03-07T23:55:00.000Z'), machines, intervals: { repos: 600 } });
+    assert.deepEqual(await rows(then, `SELECT machine_id, commit_days FROM repo_commit_days ORDER BY machine_id`), [
+      { machine_id: 'clean', commit_days: 3 }, { machine_id: 'cold', commit_days: 3 }, { machine_id: 'edge', commit_days: 4 },
+      { machine_id: 'reset', commit_days: 1 }, { machine_id: 'warm', commit_days: 1 },
+    ]);
+    assert.deepEqual(await rows(then, `SELECT machine_id, value, severity FROM health_factors WHERE factor_id = 'repo_cold' ORDER BY machine_id`), [
+      { machine_id: 'cold', value: 3.9, severity: 'ok' }, { machine_id: 'edge', value: 27.9, severity: 'ok' },
+    ]);
+  });
+
+  test('repo_cold with no repository data: no rows', async (t) => {
+    const st = new Store();
+    st.sys('m', ago(1));
+    const s = await st.open(t, { machines: ['m'], intervals: { sys: 120, repos: 600 } });
+    assert.deepEqual(await rows(s, 'SELECT * FROM repo_commit_days'), []);
+    assert.deepEqual(await rows(s, `SELECT * FROM health_factors WHERE factor_id = 'repo_cold'`), []);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

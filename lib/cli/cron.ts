@@ -52,33 +52,48 @@ const uninstallCmd = defineCommand({
 });
 
 const runCmd = defineCommand({
-  meta: { name: 'run', description: 'What the schedule runs every minute: the collectors that are due, then the alert rules and a fleet snapshot when those are due' },
+  meta: { name: 'run', description: 'What the schedule runs every minute: the collectors that are due, then the alert rules, a fleet snapshot and compaction (then retention) when those are due' },
   args: { ...configArg },
   async run(ctx) {
     checkArgs(ctx);
     const loaded = loadCliConfig(ctx.args);
     const { collectPass } = await import('./collect.ts');
     await collectPass(loaded, { machines: loaded.config.machines, sources: [...COLLECTOR_NAMES], due: true, json: false });
+    // The alert rules and the snapshot read the same health factors: when both are due, one
+    // session at one moment computes them once for both.
+    const now = new Date();
+    const { healthSession } = await import('../report.ts');
+    const health = healthSession(() => open(loaded, { now }));
     // Each step runs whatever the one before did: a failed collector must not stop the alerts.
     const steps: Array<[string, () => Promise<void>]> = [
       ['alerts', async () => {
         const { evaluateAlerts, evaluationDue } = await import('../alerts.ts');
-        if (!evaluationDue(loaded)) return;
+        if (!evaluationDue(loaded, now)) return;
         const { evaluationSummary } = await import('./alerts.ts');
-        print(evaluationSummary(await evaluateAlerts(loaded, open)));
+        print(evaluationSummary(await evaluateAlerts(loaded, open, now, health)));
       }],
       ['snapshot', async () => {
         const { snapshotDue, takeSnapshot } = await import('../snapshot.ts');
-        if (snapshotDue(loaded)) print(`snapshot of ${(await takeSnapshot(loaded, open)).length} machines`);
+        if (snapshotDue(loaded, now)) print(`snapshot of ${(await takeSnapshot(loaded, open, now, health)).length} machines`);
+      }],
+      // Last: compaction and retention take longest and nothing above waits on them.
+      ['compact', async () => {
+        const { scheduledCompaction } = await import('./compact.ts');
+        const line = await scheduledCompaction(loaded, now);
+        if (line) print(line);
       }],
     ];
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        await log.error(`${what}: ${errorMessage(err)}`);
-        process.exitCode = 1;
+    try {
+      for (const [what, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          await log.error(`${what}: ${errorMessage(err)}`);
+          process.exitCode = 1;
+        }
       }
+    } finally {
+      await health.close();
     }
   },
 });

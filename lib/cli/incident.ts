@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { Row } from '../duck.ts';
 import { UsageError } from '../errors.ts';
-import { closeIncident, incidentDetail, noteIncident, openIncident } from '../incidents.ts';
+import { closeIncident, incidentDetail, INCIDENT_STATES, INCIDENTS_LIST_SQL, noteIncident, openIncident } from '../incidents.ts';
 import { envelope, humanAge, mdCode, mdTable } from '../render.ts';
 import { mdFooter, mdHeader, reportContext } from '../report.ts';
 import { asOfArg, checkArgs, formatArgs, configArg, listArg, loadCliConfig, open, outputFormat, parseAsOf, print, printJson } from './common.ts';
@@ -71,14 +71,14 @@ const listCmd = defineCommand({
   async run(ctx) {
     checkArgs(ctx);
     const state = ctx.args.state === undefined ? 'all' : String(ctx.args.state);
-    if (!['open', 'closed', 'all'].includes(state)) throw new UsageError(`--state "${state}" is not one of: open, closed, all`);
+    if (!(INCIDENT_STATES as readonly string[]).includes(state)) throw new UsageError(`--state "${state}" is not one of: ${INCIDENT_STATES.join(', ')}`);
     const format = outputFormat(ctx.args);
     const asOf = parseAsOf(ctx.args['as-of']);
     const loaded = loadCliConfig(ctx.args);
     // Every recent window: the staleness the envelope carries reads them all.
     const session = await open(loaded, { now: asOf });
     try {
-      const incidents = await session.query(`SELECT * FROM v1.incidents WHERE $1 = 'all' OR state = $1 ORDER BY opened_at DESC, incident_id`, [state]);
+      const incidents = await session.query(INCIDENTS_LIST_SQL, [state]);
       const rctx = await reportContext(session, asOf ?? new Date(), []);
       if (format === 'json') printJson(envelope('incidents', { state, incidents }, rctx.staleness, rctx.warnings));
       else {

@@ -4,6 +4,8 @@ import { defineCommand } from 'citty';
 import { UsageError } from '../errors.ts';
 import { allSchemas } from '../schemas.ts';
 import { ALERT_RULES_SQL, ALERTS_LIST_SQL } from '../alerts.ts';
+import { incidentDetail, INCIDENTS_LIST_SQL } from '../incidents.ts';
+import { readWatchItems, watchEvents } from '../watch.ts';
 import { REPORTS, reportContext, runReportQueries } from '../report.ts';
 import { envelope } from '../render.ts';
 import { checkArgs, configArg, loadCliConfig, open, printJson } from './common.ts';
@@ -40,12 +42,12 @@ const schemas = defineCommand({
 });
 
 const examples = defineCommand({
-  meta: { name: 'examples', description: 'Every --json envelope as the data here fills it now (lists cut to 2 items), with the command that prints it' },
+  meta: { name: 'examples', description: 'Every --json envelope (and vc watch\'s records) as the data here fills it now (lists cut to 2 items), with the command that prints it' },
   args: { ...nameArg, ...configArg },
   async run(ctx) {
     checkArgs(ctx);
     const loaded = loadCliConfig(ctx.args);
-    const names = Object.keys(pick({ ...REPORTS, alerts: null, alert_rules: null }, ctx.args.name));
+    const names = Object.keys(pick({ ...REPORTS, alerts: null, alert_rules: null, incidents: null, incident: null, watch: null }, ctx.args.name));
     const out: Record<string, { command: string; output: unknown }> = {};
     const session = await open(loaded);
     try {
@@ -56,6 +58,20 @@ const examples = defineCommand({
           out[name] = { command: 'vc alerts list --json', output: trimmed(envelope('alerts', { state: 'active', alerts }, rctx.staleness, rctx.warnings)) };
         } else if (name === 'alert_rules') {
           out[name] = { command: 'vc alerts rules --json', output: trimmed(envelope('alert_rules', { rules: await session.query(ALERT_RULES_SQL) }, {}, [])) };
+        } else if (name === 'incidents') {
+          const incidents = await session.query(INCIDENTS_LIST_SQL, ['all']);
+          out[name] = { command: 'vc incident list --json', output: trimmed(envelope('incidents', { state: 'all', incidents }, rctx.staleness, rctx.warnings)) };
+        } else if (name === 'incident') {
+          // The newest incident, where there is one.
+          const [newest] = await session.query(INCIDENTS_LIST_SQL, ['all']);
+          if (newest) {
+            const id = String(newest.incident_id);
+            out[name] = { command: `vc incident show ${id} --json`, output: trimmed(envelope('incident', await incidentDetail(loaded, open, id), {}, [])) };
+          }
+        } else if (name === 'watch') {
+          // The first read's records (the records themselves, not an envelope), cut to two.
+          const { events } = watchEvents(null, await readWatchItems(session), new Date().toISOString(), false);
+          out[name] = { command: 'vc watch --format jsonl --count 1', output: trimmed(events) };
         } else {
           const data = await runReportQueries(name, session);
           out[name] = { command: `vc report ${name} --json`, output: trimmed(envelope(name, data, rctx.staleness, rctx.warnings)) };

@@ -17,6 +17,7 @@ SELECT * FROM (VALUES
   ('freshness',          'Age of the newest successful run, in expected intervals', 'intervals', 3.0, 10.0, true, 0.9),
   ('collector_failures', 'Failed runs % in the recent window',                     '%',       20.0,  50.0, true, 0.6),
   ('dirty_repos',        'Repositories with uncommitted or untracked changes',      'repos',    5.0,  15.0, true, 0.4),
+  ('repo_cold',          'Hours since the newest commit of a repository with commits on at least 3 of the last 7 days that still has uncommitted or unpushed work', 'h', 48.0, NULL, true, 0.4),
   ('agent_idle',         'Minutes an agent process has used no CPU',                'min',     30.0, 240.0, true, 0.4),
   ('agent_dead',         'tmux panes whose agent exited in the recent window',     'panes',    1.0,   3.0, true, 0.5),
   ('agent_stopped',      'Agent processes stopped (T) or zombie (Z)',               'agents',   1.0,   3.0, true, 0.6),
@@ -46,6 +47,7 @@ SELECT * FROM (VALUES
   ('rch_daemon_down',    'Minutes rch status has not reached its daemon (rchd)',   'min',      0.0,  30.0, true, 0.8),
   ('rch_queue_depth',    'Builds queued in rch, waiting for a worker',              'builds',   5.0,  20.0, true, 0.6),
   ('rch_no_worker',      'Builds active or queued in rch while no worker is available', 'builds', 1.0, 3.0, true, 0.8),
+  ('rch_queue_eta',      'Minutes until rch''s build queue reaches the rch_queue_depth crit threshold, if its growth of the last 30 minutes holds', 'min', 60.0, 15.0, false, 0.6),
   ('rch_build_failures', 'Failed rch builds % in the recent window (from 5 builds; failing tests and cancels are no failed build)', '%', 20.0, 50.0, true, 0.5),
   ('pt_kill',            'pt''s confidence (0-100) in a process it recommends killing', 'score', 70.0, NULL, true, 0.4),
   ('pt_review',          'pt''s confidence (0-100) in a process it flags for review or a milder action', 'score', 90.0, NULL, true, 0.2)

@@ -57,6 +57,52 @@ LEFT JOIN alerts al USING (machine_id)
 LEFT JOIN hints h USING (machine_id);
 COMMENT ON VIEW v1.rch_machines IS 'Remote compilation per machine: whether rch reached its daemon (and since when not), posture, workers available now, slots, queue depth and oldest wait, active builds, builds completed in the recent window with failures (failure_pct over builds not cancelled) and local fallbacks, rchd''s active alerts, rch''s most severe hint and its suggested command (top_action)';
 
+-- rch queue growth: the build queue depth of each machine's rch status against time. A queue
+-- moves in minutes, so only the last vc_rch_queue_fit_minutes() count, and only since rchd last
+-- started (it keeps its queue in memory: a restart empties it, so what came before is another
+-- series; its uptime falling or its pid changing says so, as started_at jitters by a second).
+-- Forecast: when the queue reaches the crit threshold of rch_queue_depth, within 2 hours.
+CREATE MACRO vc_rch_queue_fit_minutes() AS 30;
+
+CREATE VIEW v1.rch_queue_predictions AS
+WITH runs AS (
+  SELECT machine_id, collected_at, queue_depth,
+    coalesce(daemon_uptime_secs < lag(daemon_uptime_secs) OVER w OR daemon_pid <> lag(daemon_pid) OVER w, false) AS restarted
+  FROM rch_recent
+  WHERE "type" = 'run' AND error_code IS NULL AND queue_depth IS NOT NULL
+    AND collected_at > vc_now() - to_minutes(vc_rch_queue_fit_minutes())
+  WINDOW w AS (PARTITION BY machine_id ORDER BY collected_at)
+),
+since AS (
+  SELECT machine_id, max(collected_at) FILTER (WHERE restarted) AS restarted_at FROM runs GROUP BY machine_id
+),
+fit AS (
+  SELECT r.machine_id,
+    regr_slope(r.queue_depth, epoch(r.collected_at)) * 3600 AS builds_per_hour,
+    regr_r2(r.queue_depth, epoch(r.collected_at)) AS r2,
+    count(*) AS samples, min(r.collected_at) AS fitted_from, max(r.collected_at) AS fitted_to,
+    arg_max(r.queue_depth, r.collected_at) AS queue_depth, any_value(s.restarted_at) AS restarted_at
+  FROM runs r JOIN since s USING (machine_id)
+  WHERE s.restarted_at IS NULL OR r.collected_at >= s.restarted_at
+  GROUP BY r.machine_id
+  HAVING count(*) >= 5 AND max(r.collected_at) - min(r.collected_at) >= INTERVAL 10 MINUTE
+),
+-- Depths are whole builds: the first one graded crit.
+target AS (SELECT CAST(ceil(crit) AS BIGINT) AS crit FROM v1.health_thresholds WHERE factor_id = 'rch_queue_depth')
+SELECT fit.machine_id, 'rch_queue' AS kind, 'queue' AS subject,
+  fitted_to + to_seconds(CAST((t.crit - fit.queue_depth) / builds_per_hour * 3600 AS BIGINT)) AS eta,
+  round((t.crit - fit.queue_depth) / builds_per_hour, 2) AS hours_left,
+  round(r2, 2) AS confidence,
+  INTERVAL 2 HOUR AS horizon,
+  to_json({queue_depth: fit.queue_depth, target_depth: t.crit, builds_per_hour: round(builds_per_hour, 1),
+    samples: samples, fitted_from: fitted_from, fitted_to: fitted_to, daemon_restarted_at: restarted_at}) AS evidence
+FROM fit CROSS JOIN target t
+-- Only while rchd answers: the fit must end at the machine's latest status (a daemon that went
+-- down is rch_daemon_down, and its last queue is no forecast).
+JOIN v1.rch_daemon d ON d.machine_id = fit.machine_id AND d.answered AND d.collected_at = fit.fitted_to
+WHERE builds_per_hour > 0 AND r2 >= 0.5 AND fit.queue_depth < t.crit AND (t.crit - fit.queue_depth) / builds_per_hour <= 2;
+COMMENT ON VIEW v1.rch_queue_predictions IS 'rch build queues that will reach the rch_queue_depth crit threshold within 2 hours if their growth holds: least squares over the last 30 minutes since rchd last started, eta, hours_left, confidence (R²), evidence (depth now, builds per hour, samples)';
+
 CREATE VIEW v1.rch_factors AS
 WITH m AS (FROM v1.rch_machines),
 down AS (
@@ -93,6 +139,20 @@ no_worker AS (
     coalesce(top_action, 'rch workers probe --all') AS fix
   FROM m WHERE answered AND coalesce(active_count, 0) + coalesce(queue_depth, 0) > 0
 ),
+growth AS (
+  -- The queue forecast (rch_queue_predictions): minutes until it reaches its crit depth.
+  SELECT p.machine_id, 'rch_queue_eta' AS factor_id, round(p.hours_left * 60) AS value,
+    format('{} builds queued, growing by {} an hour over the last {} (confidence {}): {} in about {}',
+      p.evidence->>'queue_depth', p.evidence->>'builds_per_hour',
+      human_age(epoch(CAST(p.evidence->>'fitted_to' AS TIMESTAMP) - CAST(p.evidence->>'fitted_from' AS TIMESTAMP))), p.confidence,
+      p.evidence->>'target_depth', human_age(greatest(epoch(p.eta - vc_now()), 0))) AS summary,
+    p.evidence,
+    format('{}: rch queue reaches {} builds in ~{}', p.machine_id, p.evidence->>'target_depth', human_age(greatest(epoch(p.eta - vc_now()), 0))) AS title,
+    ['vc report rch --md', vc_query_cmd(p.machine_id, 'kind, subject, eta, hours_left, confidence', 'predictions', '')] AS next,
+    -- What rch itself suggests (capacity back); none when it has no advice.
+    m.top_action AS fix
+  FROM v1.rch_queue_predictions p JOIN m USING (machine_id)
+),
 failures AS (
   SELECT machine_id, 'rch_build_failures' AS factor_id, failure_pct AS value,
     format('{} of {} builds failed in the last {} h ({}%){}', failed_recent, builds_recent - cancelled_recent, getvariable('vc_recent_hours'), failure_pct,
@@ -104,5 +164,5 @@ failures AS (
     ['vc report rch --md', vc_query_cmd(machine_id, 'completed_at, worker_id, exit_code, duration_ms, command', 'rch_builds', ' AND failed ORDER BY completed_at DESC LIMIT 20')] AS next
   FROM m WHERE builds_recent - cancelled_recent >= vc_rch_min_builds()
 )
-FROM down UNION ALL BY NAME FROM queue UNION ALL BY NAME FROM no_worker UNION ALL BY NAME FROM failures;
-COMMENT ON VIEW v1.rch_factors IS 'rch health factors per machine: rch_daemon_down (minutes rch status has not reached rchd; fix rch daemon start), rch_queue_depth (builds queued), rch_no_worker (builds active or queued while no worker is available; fix rch''s own suggested command), rch_build_failures (failed % of the recent window''s builds, from vc_rch_min_builds() builds), with triage titles and next commands';
+FROM down UNION ALL BY NAME FROM queue UNION ALL BY NAME FROM growth UNION ALL BY NAME FROM no_worker UNION ALL BY NAME FROM failures;
+COMMENT ON VIEW v1.rch_factors IS 'rch health factors per machine: rch_daemon_down (minutes rch status has not reached rchd; fix rch daemon start), rch_queue_depth (builds queued), rch_queue_eta (minutes until the queue reaches its crit depth, if its growth holds), rch_no_worker (builds active or queued while no worker is available; fix rch''s own suggested command), rch_build_failures (failed % of the recent window''s builds, from vc_rch_min_builds() builds), with triage titles and next commands';

@@ -53,3 +53,58 @@ SELECT machine_id, path, name, seen_by, state_from, repos_collected_at, ru_colle
   last_commit_at, last_commit_subject, last_commit_age_s, remote_url, error, ru_repo, ru_url, ru_status, mismatch
 FROM merged;
 COMMENT ON VIEW v1.repos_merged IS 'One row per machine and repository path, from vc''s repos collector and ru merged (seen_by): state (as repo_status, plus missing and not_git from ru; NULL for a repository ru lists but has no status of), branch, ahead/behind and dirty from the fresher reading (state_from), vc''s counts, stash and last commit, ru''s repo id, URL, status and origin mismatch';
+
+-- A repository hot recently that went cold: work that was moving and stopped with something left
+-- behind. A repos run sees only a repository's newest commit, so the last run of a day sees that
+-- day's commits if it had any: the distinct days of the newest commits seen by the last run of
+-- each of the last vc_day_end_days closed days (repos_day_ends, a run's few KB per day instead of
+-- whole day files) and by the recent window are the days it had commits. Hot: commits on at least
+-- vc_repo_hot_days() of those days. Quiet since: the newest commit seen at all (a reset to an older
+-- commit or a switch to an older branch is no new work). Work left: uncommitted changes or commits
+-- not pushed, as repos_merged has them. repo_cold grades the hours quiet (warn 48 h); a repository
+-- that stays cold drops out by itself once its busy days leave the window.
+CREATE MACRO vc_repo_hot_days() AS 3;
+
+CREATE VIEW v1.repo_commit_days AS
+WITH seen AS (
+  -- Per repository and day of a commit seen: the newest, and whether it falls in the window.
+  SELECT machine_id, path, last_commit_at::DATE AS day, max(last_commit_at) AS newest,
+    bool_or(last_commit_at > vc_now() - to_days(getvariable('vc_day_end_days')) AND last_commit_at <= vc_now()) AS in_window
+  FROM (SELECT machine_id, path, last_commit_at FROM repos_day_ends UNION ALL SELECT machine_id, path, last_commit_at FROM repos_recent)
+  WHERE last_commit_at IS NOT NULL
+  GROUP BY ALL
+),
+days AS (
+  SELECT machine_id, path, max(newest) AS newest_seen_at, list("day" ORDER BY "day") FILTER (WHERE in_window) AS commit_dates
+  FROM seen GROUP BY machine_id, path
+),
+repos AS (
+  SELECT r.machine_id, r.path, r.name, r.branch, r.state, coalesce(d.commit_dates, []) AS commit_dates,
+    greatest(d.newest_seen_at, r.last_commit_at) AS newest_commit_at, r.last_commit_subject,
+    r.dirty_files, r.untracked_files, r.ahead, coalesce(r.dirty, false) OR coalesce(r.ahead, 0) > 0 AS work_left
+  FROM v1.repos_merged r LEFT JOIN days d ON d.machine_id = r.machine_id AND d.path = r.path
+  WHERE r.repos_collected_at IS NOT NULL
+)
+SELECT machine_id, path, name, branch, state, len(commit_dates) AS commit_days, commit_dates,
+  len(commit_dates) >= vc_repo_hot_days() AS hot, newest_commit_at,
+  round(seconds_between(newest_commit_at, vc_now()) / 3600, 1) AS hours_quiet, last_commit_subject,
+  dirty_files, untracked_files, ahead, work_left
+FROM repos;
+COMMENT ON VIEW v1.repo_commit_days IS 'Per repository (of vc''s repos scan): the days with commits among the last vc_day_end_days (commit_dates, from the newest commit each day''s last run saw), hot (commits on at least vc_repo_hot_days() of them), the newest commit seen and the hours since (hours_quiet), and whether work is left (uncommitted changes or commits not pushed)';
+
+CREATE VIEW v1.repo_factors AS
+SELECT machine_id, 'repo_cold' AS factor_id, path AS subject, hours_quiet AS value,
+  format('{} ({}) had commits on {} of the last {} days, none for {}; left: {}', name, coalesce(branch, 'detached HEAD'), commit_days,
+    getvariable('vc_day_end_days'), human_age(hours_quiet * 3600),
+    coalesce(nullif(concat_ws(', ', CASE WHEN dirty_files > 0 THEN format('{} changed', dirty_files) END,
+      CASE WHEN untracked_files > 0 THEN format('{} untracked', untracked_files) END,
+      CASE WHEN ahead > 0 THEN format('{} commit{} not pushed', ahead, CASE WHEN ahead = 1 THEN '' ELSE 's' END) END), ''), 'uncommitted changes')) AS summary,
+  to_json({path: path, branch: branch, state: state, commit_days: commit_days, commit_dates: commit_dates, newest_commit_at: newest_commit_at,
+    last_commit_subject: last_commit_subject, dirty_files: dirty_files, untracked_files: untracked_files, ahead: ahead}) AS evidence,
+  format('{}: {} went cold {} ago with work left', machine_id, name, human_age(hours_quiet * 3600)) AS title,
+  [vc_query_cmd(machine_id, 'name, branch, commit_days, newest_commit_at, hours_quiet, dirty_files, untracked_files, ahead, path', 'repo_commit_days',
+    ' AND hot AND work_left ORDER BY newest_commit_at'), 'vc report repos --md'] AS next,
+  -- The path is free text: single-quoted for sh.
+  format('git -C ''{}'' status --short --branch', replace(path, '''', '''\''''')) AS fix
+FROM v1.repo_commit_days WHERE hot AND work_left;
+COMMENT ON VIEW v1.repo_factors IS 'Repository health factors: repo_cold (hours since the newest commit of a repository hot in the last days that still has work left), with triage titles and next commands';

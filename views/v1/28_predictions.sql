@@ -28,9 +28,11 @@ FROM fit
 WHERE slope_bytes_per_s < 0 AND r2 >= 0.5 AND avail_bytes / -slope_bytes_per_s <= 7 * 86400;
 COMMENT ON VIEW v1.disk_full_predictions IS 'Filesystems that will fill within 7 days if the recent trend holds: eta, hours_left, confidence (R² of the fit over the recent window), evidence (free bytes, bytes per hour, samples)';
 
+-- (v1.rch_queue_predictions is with the rch domain, views/v1/26_rch.sql.)
 CREATE VIEW v1.predictions AS
-FROM v1.disk_full_predictions;
-COMMENT ON VIEW v1.predictions IS 'Every forecast: kind (disk_full), machine, subject, eta, hours_left, confidence (0-1), horizon, evidence';
+FROM v1.disk_full_predictions
+UNION ALL BY NAME FROM v1.rch_queue_predictions;
+COMMENT ON VIEW v1.predictions IS 'Every forecast: kind (disk_full: a filesystem by mount; rch_queue: rch''s build queue reaching its crit depth), machine, subject, eta, hours_left, confidence (0-1), horizon, evidence';
 
 -- As health factors: hours until full (lower is worse), shown by triage with its own words.
 CREATE VIEW v1.prediction_factors AS
@@ -44,4 +46,4 @@ SELECT machine_id, 'disk_full_eta' AS factor_id, subject, hours_left AS value,
   -- The mount point is free text: single-quoted for sh.
   format('du -xh --max-depth=2 ''{}'' | sort -h | tail -20', replace(subject, '''', '''\''''')) AS fix
 FROM v1.disk_full_predictions;
-COMMENT ON VIEW v1.prediction_factors IS 'Forecasts as health factors: disk_full_eta (hours until a filesystem is full)';
+COMMENT ON VIEW v1.prediction_factors IS 'Forecasts as health factors: disk_full_eta (hours until a filesystem is full); rch''s queue forecast is rch_queue_eta among rch_factors (views/v1/26_rch.sql)';

@@ -228,6 +228,7 @@ all_factors AS (
   UNION ALL BY NAME FROM inotify_i UNION ALL BY NAME FROM runaway UNION ALL BY NAME FROM fresh
   UNION ALL BY NAME FROM failures UNION ALL BY NAME FROM dirty UNION ALL BY NAME FROM idle
   UNION ALL BY NAME FROM dead UNION ALL BY NAME FROM stopped
+  UNION ALL BY NAME FROM v1.repo_factors
   UNION ALL BY NAME FROM v1.usage_factors
   UNION ALL BY NAME FROM v1.prediction_factors
   UNION ALL BY NAME FROM v1.anomaly_factors

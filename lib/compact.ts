@@ -41,6 +41,8 @@ export interface CompactStep {
 
 export interface CompactResult {
   steps: CompactStep[];
+  /** Days that could not be compacted, and why (their NDJSON is read as before). */
+  failed: string[];
   /** Files removed: superseded segments past their grace, and leftovers of killed passes. */
   removed: string[];
   problems: string[];
@@ -226,7 +228,7 @@ export async function compactStore(dataDir: string, session: Session, opts: Comp
   const now = opts.now ?? new Date();
   const today = now.toISOString().slice(0, 10);
   const root = parquetRoot(dataDir);
-  const result: CompactResult = { steps: [], removed: [], problems: [], rows: 0, ndjson_bytes: 0, ms: 0 };
+  const result: CompactResult = { steps: [], failed: [], removed: [], problems: [], rows: 0, ndjson_bytes: 0, ms: 0 };
   await withCompactionLock(dataDir, async () => {
     const tmpRoot = path.join(root, '.tmp');
     fs.rmSync(tmpRoot, { recursive: true, force: true }); // a killed pass's leftovers: no manifest names them
@@ -234,7 +236,14 @@ export async function compactStore(dataDir: string, session: Session, opts: Comp
     try {
       for (const source of opts.sources ?? SOURCES) {
         for (const day of daysOf(dataDir, source, today)) {
-          const step = await compactDay(dataDir, session, source, day, now, tmpRoot, opts, result);
+          let step: CompactStep | null = null;
+          try {
+            step = await compactDay(dataDir, session, source, day, now, tmpRoot, opts, result);
+          } catch (err) {
+            // One day that cannot be compacted (a damaged segment, a full disk) keeps its raw
+            // files as they are read now; the other days go on.
+            result.failed.push(`${source} ${day}: ${(err as Error).message}`);
+          }
           if (step) {
             result.steps.push(step);
             result.rows += step.new_rows;

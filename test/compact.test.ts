@@ -144,6 +144,22 @@ describe('compaction', () => {
     const r = await compact(comp, OPEN_NOW);
     assert.equal(r.steps.find((s) => s.source === 'repos' && s.day === '2026-03-09')?.malformed, 1, JSON.stringify(r.steps.filter((s) => s.source === 'repos')));
     await assertSame(plain, comp, 'with a malformed line');
+
+    // A damaged segment (a disk error): its day fails, named, nothing of it changes; the others go on.
+    const dayDir = path.join(parquetRoot(comp), 'agents', 'date=2026-03-10');
+    const seg = JSON.parse(fs.readFileSync(path.join(dayDir, 'manifest.json'), 'utf8')).segments[0].file as string;
+    const manifestBefore = fs.readFileSync(path.join(dayDir, 'manifest.json'), 'utf8');
+    fs.truncateSync(path.join(dayDir, seg), 100);
+    // A late line for that day, so the next pass must read the segment to merge it.
+    for (const source of ['agents', 'sys']) {
+      const raw = rawFile(comp, source, machines[0]!, '2026-03-10');
+      fs.appendFileSync(raw, fs.readFileSync(raw, 'utf8').split('\n')[0] + '\n');
+    }
+    const later = await compact(comp, LATER);
+    assert.equal(later.failed.length, 1, later.failed.join('\n'));
+    assert.match(later.failed[0]!, /^agents 2026-03-10: /);
+    assert.equal(fs.readFileSync(path.join(dayDir, 'manifest.json'), 'utf8'), manifestBefore);
+    assert.ok(later.steps.some((s) => s.source === 'sys' && s.day === '2026-03-10' && s.action === 'merge'));
   });
 
   test('a pass killed at any step changes no answer, and the next pass finishes the work and cleans up', async () => {

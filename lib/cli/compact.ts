@@ -39,10 +39,12 @@ export async function scheduledCompaction(loaded: LoadedConfig, now = new Date()
   const result = await compactAll(loaded);
   const { applyRetention } = await import('../retention.ts');
   const plan = await applyRetention(loaded.dataDir, now);
-  return `compacted ${result.rows} rows into ${result.steps.length} segments in ${(result.ms / 1000).toFixed(1)} s`
+  const line = `compacted ${result.rows} rows into ${result.steps.length} segments in ${(result.ms / 1000).toFixed(1)} s`
     + (result.rollups?.steps.length ? `; rolled up ${result.rollups.steps.length} closed days of sys` : '')
     + (plan.deletions.length ? `; retention deleted ${plan.deletions.length} files` : '')
-    + [...result.problems, ...(result.rollups?.problems ?? [])].map((p) => `; ${p}`).join('');
+    + [...result.failed.map((f) => `not compacted: ${f}`), ...result.problems, ...(result.rollups?.problems ?? [])].map((p) => `; ${p}`).join('');
+  if (result.failed.length) throw new Error(line);
+  return line;
 }
 
 export default defineCommand({
@@ -60,7 +62,9 @@ export default defineCommand({
       if (!(SOURCES as readonly string[]).includes(s)) throw new UsageError(`unknown source "${s}"; sources: ${SOURCES.join(', ')}`);
     }
     const result = await compactAll(loadCliConfig(ctx.args), sources.length ? sources : undefined);
-    const problems = [...result.problems, ...(result.rollups?.problems ?? [])];
+    const problems = [...result.failed.map((f) => `not compacted: ${f}`), ...result.problems, ...(result.rollups?.problems ?? [])];
+    // A day that could not be compacted fails the command (its data is still read from NDJSON).
+    if (result.failed.length) process.exitCode = 1;
     if (format === 'json') {
       printJson(envelope('compact', result, {}, problems));
       return;

@@ -178,5 +178,6 @@ export async function allSchemas(session: Session): Promise<Record<string, JsonS
     },
   });
   out.watch = await watchSchema(session);
-  return out;
+  const { storageSchemas } = await import('./schemas-storage.ts');
+  return { ...out, ...storageSchemas() };
 }

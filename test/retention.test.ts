@@ -10,6 +10,17 @@ import { compactStore } from '../lib/compact.ts';
 import { applyRetention, retentionFile, retentionPlan, setPolicy } from '../lib/retention.ts';
 import { writeFleet } from '../fixtures/fleet.ts';
 import { tmpDir, vc } from './helpers.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { storageSchemas } from '../lib/schemas-storage.ts';
+
+/** Validates a --json output against its robot-docs schema. */
+function assertSchema(name: string, out: unknown): void {
+  const ajv = new Ajv2020({ strict: true });
+  addFormats.default(ajv);
+  const validate = ajv.compile(storageSchemas()[name]!);
+  assert.ok(validate(out), `${name}: ${JSON.stringify(validate.errors)}`);
+}
 
 const END = new Date('2026-03-10T12:00:00Z');
 const LATER = new Date('2026-03-12T12:00:00Z');
@@ -105,15 +116,20 @@ test('retention: a damaged policy file deletes nothing and names the line; bad s
 test('vc retention set, show and apply --dry-run through the CLI', () => {
   const env = { VC_DATA_DIR: tmpDir('vc-retention-cli-'), VC_CONFIG: '/dev/null' };
   writeFleet(env.VC_DATA_DIR, { machines: 1, days: 3, seed: 2, end: new Date(Date.now() - 4 * 86_400_000) });
-  assert.equal(vc(['compact'], env).code, 0);
-  const set = vc(['retention', 'set', 'agents', '--raw-days', '2'], env);
+  const compacted = vc(['compact', '--json'], env);
+  assert.equal(compacted.code, 0, compacted.stderr);
+  assertSchema('compact', JSON.parse(compacted.stdout));
+  const set = vc(['retention', 'set', 'agents', '--raw-days', '2', '--json'], env);
   assert.equal(set.code, 0, set.stderr);
+  assertSchema('retention_set', JSON.parse(set.stdout));
   const show = JSON.parse(vc(['retention', 'show', '--json'], env).stdout);
+  assertSchema('retention', show);
   assert.equal(show.schema_version, 'vc.retention.v1');
   assert.deepEqual(show.data.policies.find((p: Row) => p.source === 'agents'), { source: 'agents', raw_days: 2, compacted_days: null, from: 'source', set_at: show.data.policies.find((p: Row) => p.source === 'agents').set_at });
   const raw = files(path.join(env.VC_DATA_DIR, 'raw', 'agents'));
   const dry = JSON.parse(vc(['retention', 'apply', '--dry-run', '--json'], env).stdout);
   assert.equal(dry.data.dry_run, true);
+  assertSchema('retention_apply', dry);
   assert.deepEqual(dry.data.deletions.map((d: Row) => d.path).sort(), raw.map((f) => path.join('raw', 'agents', f)).sort());
   assert.deepEqual(files(path.join(env.VC_DATA_DIR, 'raw', 'agents')), raw, 'a dry run deletes nothing');
   const md = vc(['retention', 'apply'], env);

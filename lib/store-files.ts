@@ -16,7 +16,14 @@ export interface RawFile {
   size: number;
 }
 
-export interface SegmentFile { file: string; day: string; minAt: string | null; maxAt: string | null; machines: Set<string> }
+export interface SegmentFile {
+  file: string;
+  day: string;
+  minAt: string | null;
+  maxAt: string | null;
+  /** Machine -> its newest line in the segment (ms; NaN when unknown). */
+  machines: Map<string, number>;
+}
 
 export interface SourceFiles {
   /** Raw day files with lines no segment holds (all history, days up to `now`). */
@@ -69,12 +76,20 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
   const noteDay = (machine: string, day: string) => {
     if ((newestDay.get(machine) ?? '') < day) newestDay.set(machine, day);
   };
+  const segmentsByDay = new Map<string, SegmentFile[]>();
   for (const [day, m] of manifests) {
+    const ofDay: SegmentFile[] = [];
     for (const seg of m.segments) {
-      const machines = new Set(seg.inputs.map((i) => machineOfPath(i.path)));
-      machines.forEach((x) => noteDay(x, day));
-      out.segments.push({ file: path.join(parquetDayDir(dataDir, source, day), seg.file), day, minAt: seg.min_at, maxAt: seg.max_at, machines });
+      const machines = new Map<string, number>();
+      for (const input of seg.inputs) {
+        const machine = machineOfPath(input.path);
+        machines.set(machine, Math.max(machines.get(machine) ?? -Infinity, input.max_at === null ? NaN : Date.parse(input.max_at)));
+        noteDay(machine, day);
+      }
+      ofDay.push({ file: path.join(parquetDayDir(dataDir, source, day), seg.file), day, minAt: seg.min_at, maxAt: seg.max_at, machines });
     }
+    segmentsByDay.set(day, ofDay);
+    out.segments.push(...ofDay);
   }
 
   const dir = rawDir(dataDir, source);
@@ -89,10 +104,12 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
     for (const name of fs.readdirSync(path.join(dir, m)).sort()) {
       const day = /^date=(\d{4}-\d{2}-\d{2})\.ndjson$/.exec(name)?.[1];
       if (day === undefined || day > today) continue;
-      const file = path.join(dir, m, name);
+      const file = `${dir}${path.sep}${m}${path.sep}${name}`;
       const covered = prefixes.get(day);
       let from = 0;
       let size = -1;
+      // The manifest's key for it (path.relative, spelled out: it runs for every stored file).
+      const entry = covered?.get(`raw/${source}/${m}/${name}`);
       if (covered) {
         // Only compacted days need a stat: what the segments hold of the file, and what it holds now.
         let st: fs.Stats;
@@ -102,7 +119,7 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
           continue; // retired since it was listed
         }
         size = st.size;
-        from = coveredBytes(file, st.ino, st.size, covered.get(path.relative(dataDir, file)));
+        from = coveredBytes(file, st.ino, st.size, entry);
       }
       files.push({ file, machine, day, from, size });
       noteDay(machine, day);
@@ -121,13 +138,10 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
   }
   // Of each machine's newest day: when its last compacted line was (inputs are per machine).
   const lastAt = new Map<string, number>();
-  for (const [day, m] of manifests) {
-    for (const seg of m.segments) {
-      for (const input of seg.inputs) {
-        const machine = machineOfPath(input.path);
-        if (newestDay.get(machine) !== day || input.max_at === null) continue;
-        lastAt.set(machine, Math.max(lastAt.get(machine) ?? 0, Date.parse(input.max_at)));
-      }
+  for (const [machine, day] of newestDay) {
+    for (const seg of segmentsByDay.get(day) ?? []) {
+      const at = seg.machines.get(machine);
+      if (at !== undefined && !Number.isNaN(at)) lastAt.set(machine, Math.max(lastAt.get(machine) ?? -Infinity, at));
     }
   }
   const windowStart = sinceMs - 15 * 60_000; // the SQL keeps 15 minutes before the window too

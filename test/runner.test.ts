@@ -303,9 +303,13 @@ describe('vc collect', () => {
     assert.ok(left > 0, 'runs it never recorded are noted');
     const next = vc(['collect', '--json', '--source', 'tools'], e.env);
     assert.equal(next.code, 0, next.stderr);
-    assert.match(JSON.parse(next.stdout).warnings.join('\n'), new RegExp(`recorded ${left} runs? of an earlier pass`));
+    // A collector process of the killed pass may still record its own run meanwhile: the next
+    // pass records the rest, each once.
+    const recorded = /recorded (\d+) runs? of an earlier pass/.exec(JSON.parse(next.stdout).warnings.join('\n'));
+    assert.ok(recorded, next.stdout);
     const killed = e.runs().filter((r) => r.data.status === 'killed');
-    assert.equal(killed.length, left);
+    assert.equal(killed.length, Number(recorded[1]));
+    assert.ok(killed.length > 0 && killed.length <= left, `${killed.length} recorded as killed of ${left} left`);
     for (const r of killed) assert.match(r.data.error, /the vc process running it \(pid \d+\) ended before the run was recorded/);
     assert.deepEqual(fs.readdirSync(path.join(e.data, 'state', 'inflight')), []);
   });

@@ -58,7 +58,7 @@ COMMENT ON VIEW v1.repos_merged IS 'One row per machine and repository path, fro
 -- behind. A repos run sees only a repository's newest commit, so the last run of a day sees that
 -- day's commits if it had any: the distinct days of the newest commits seen by the last run of
 -- each of the last vc_day_end_days closed days (repos_day_ends, a run's few KB per day instead of
--- whole day files) and by the recent window are the days it had commits. Hot: commits on at least
+-- whole day files) and by the latest run are the days it had commits. Hot: commits on at least
 -- vc_repo_hot_days() of those days. Quiet since: the newest commit seen at all (a reset to an older
 -- commit or a switch to an older branch is no new work). Work left: uncommitted changes or commits
 -- not pushed, as repos_merged has them. repo_cold grades the hours quiet (warn 48 h); a repository
@@ -70,7 +70,7 @@ WITH seen AS (
   -- Per repository and day of a commit seen: the newest, and whether it falls in the window.
   SELECT machine_id, path, last_commit_at::DATE AS day, max(last_commit_at) AS newest,
     bool_or(last_commit_at > vc_now() - to_days(getvariable('vc_day_end_days')) AND last_commit_at <= vc_now()) AS in_window
-  FROM (SELECT machine_id, path, last_commit_at FROM repos_day_ends UNION ALL SELECT machine_id, path, last_commit_at FROM repos_recent)
+  FROM (SELECT machine_id, path, last_commit_at FROM repos_day_ends UNION ALL SELECT machine_id, path, last_commit_at FROM repo_status)
   WHERE last_commit_at IS NOT NULL
   GROUP BY ALL
 ),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from './duckdb.ts';
-import { alertDeliveriesFile, alertsFile, incidentsFile, rawDir, repoRoot, snapshotsFile } from './paths.ts';
+import { alertDeliveriesFile, alertsFile, incidentsFile, snapshotsFile } from './paths.ts';
 import { SOURCES, sqlName } from './catalog.ts';
 import { cutLastRuns, cutWindow, DAY_END_DAYS, DAY_END_SOURCES, sessionTempDir } from './recent.ts';
 import { copyUncovered, listSourceFiles, wholeLinesOnly } from './store-files.ts';

@@ -18,7 +18,6 @@ import { errorMessage } from './errors.ts';
 import { execArgv } from './exec.ts';
 import { spawn } from 'node:child_process';
 import { repoRoot, stateDir } from './paths.ts';
-import { mapLimit } from './pool.ts';
 import { sanitize } from './render.ts';
 
 /** A collector records its own runs; this is how long past its budget we wait before killing it. */

@@ -3,8 +3,6 @@
 // dir), so a pass pays one handshake per machine, not one per collector. The caller's exec adds
 // the hard wall-clock timeout and the output cap.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Config, Machine } from './config.ts';
 import { execArgv, type ExecOptions, type ExecResult } from './exec.ts';

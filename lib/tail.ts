@@ -16,7 +16,6 @@
 // (lines a writer still adds to the old one after that are not read). A tree pattern that also
 // matches rotated names (x.log.1) makes them new files, read again from 0 (dedup absorbs that).
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { z } from 'zod';
 import { sectionScript, sectionText } from './sections.ts';
 import { shPath, shQuote } from './shell.ts';
@@ -199,8 +198,6 @@ function pathProblem(p: string): string | null {
 
 const trimRoot = (root: string) => (root === '/' ? '/' : root.replace(/\/+$/, '') || '/');
 const joinRoot = (root: string, rel: string) => (root.endsWith('/') ? `${root}${rel}` : `${root}/${rel}`);
-/** The directory holding a path (where a rotated file is looked for). */
-const dirOf = (p: string) => (p.startsWith('~/') && !p.slice(2).includes('/') ? '~' : path.posix.dirname(p));
 
 function resolveLimits(given: Partial<TailLimits> | undefined): TailLimits {
   const l = { ...DEFAULT_TAIL_LIMITS, ...given };

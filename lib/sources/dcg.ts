@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CollectContext, CollectorDef, Item } from '../collector.ts';
 import type { TailCursors, TailFile } from '../tail.ts';
-import { asObject, asString, parseObject, tailLogs } from './logtail.ts';
+import { parseObject, tailLogs } from './logtail.ts';
 import { excerpt, isoTime, runTool, validate, type StepResult } from './toolrun.ts';
 
 const text = z.string().nullable();

@@ -206,13 +206,20 @@ function sweep(dayDir: string, manifest: Manifest | null, nowMs: number): { mani
   return { manifest, removed };
 }
 
+/** The compaction lock is held by another vc compact or vc retention apply. */
+export class CompactionBusy extends Error {
+  constructor() {
+    super('another vc compact or vc retention apply is running on this data dir');
+  }
+}
+
 /** Runs `fn` holding the data dir's compaction lock (compaction, retention): refuses if it is held. */
 export async function withCompactionLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
   const root = parquetRoot(dataDir);
   fs.mkdirSync(root, { recursive: true });
   const fd = fs.openSync(path.join(root, '.compact.lock'), 'a');
   try {
-    if (!(await tryLockExclusive(fd, 'the compaction lock'))) throw new Error('another vc compact or vc retention apply is running on this data dir');
+    if (!(await tryLockExclusive(fd, 'the compaction lock'))) throw new CompactionBusy();
     return await fn();
   } finally {
     fs.closeSync(fd);

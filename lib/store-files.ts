@@ -45,7 +45,6 @@ export interface SourceFiles {
   problems: string[];
 }
 
-
 /**
  * Lists one source's store for a session at `now` with a recent window of `recentHours`. Days after
  * `now` are left out (as-of queries); a machine that went silent long ago still has its newest day

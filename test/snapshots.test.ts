@@ -65,8 +65,9 @@ describe('vc snapshot and vc diff', () => {
     assert.equal(disk.severity, 'crit');
     assert.equal(vc(['snapshot', '--due'], env).stdout, '', 'not due again within the hour');
 
-    // A later picture in which demo-03's disk was cleaned up, as a later vc snapshot would write it.
-    const later = lines.map((l: any) => ({ ...l, ts: new Date(Date.now() + 1000).toISOString(),
+    // A later picture in which demo-03's disk was cleaned up, as a later vc snapshot would write it
+    // (now: seconds after the first; a time ahead of now would be unseen by a vc diff that starts fast).
+    const later = lines.map((l: any) => ({ ...l, ts: new Date().toISOString(),
       factors: l.machine_id === 'demo-03' ? l.factors.filter((x: any) => x.factor_id !== 'disk_used') : l.factors }));
     fs.appendFileSync(snapshotsFile(dir), later.map((l: any) => `${JSON.stringify(l)}\n`).join(''));
     const diff = vc(['diff', '--from', lines[0].ts, '--to', new Date(Date.now() + 60_000).toISOString(), '--json'], env);

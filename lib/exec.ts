@@ -74,6 +74,10 @@ export async function execArgv(argv: readonly string[], opts: ExecOptions): Prom
     env: opts.env ?? process.env,
     cwd: opts.cwd,
   })`${argv}`;
+  // A command that exits (or a connection that drops) before reading all its input makes the
+  // write fail with EPIPE, emitted on stdin a tick later: its exit status and output say what
+  // happened; unhandled, the error would end the whole vc process.
+  proc.stdin?.on('error', () => {});
 
   let bytes = 0;
   let overflow = false;

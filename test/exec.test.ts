@@ -37,3 +37,10 @@ test('output past the cap stops the command and says so', async () => {
   assert.ok(r.bytes > 100_000 && r.bytes < 1_000_000);
   assert.match(execFailure('yes', r, { ...limits, maxBytes: 100_000 })!, /printed more than 100000 bytes \(the output cap\)/);
 });
+
+test('a command that closes its stdin before reading the input (EPIPE) is a result, not a crash', async () => {
+  // 4 MiB does not fit a pipe: the write is still going when the command closes its end.
+  const r = await execArgv(['sh', '-c', 'exec 0<&-; echo closed early'], { input: 'x'.repeat(4 << 20), timeoutMs: 10_000, maxBytes: 1 << 20 });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'closed early\n');
+});

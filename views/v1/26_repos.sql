@@ -61,8 +61,10 @@ COMMENT ON VIEW v1.repos_merged IS 'One row per machine and repository path, fro
 -- whole day files) and by the latest run are the days it had commits. Hot: commits on at least
 -- vc_repo_hot_days() of those days. Quiet since: the newest commit seen at all (a reset to an older
 -- commit or a switch to an older branch is no new work). Work left: uncommitted changes or commits
--- not pushed, as repos_merged has them. repo_cold grades the hours quiet (warn 48 h); a repository
--- that stays cold drops out by itself once its busy days leave the window.
+-- not pushed, as vc's latest scan saw them (repo_status, like dirty_repos: merging ru's reading in,
+-- as repos_merged does, made the health factors measurably slower for little).
+-- repo_cold grades the hours quiet (warn 48 h); a repository that stays cold drops out by itself
+-- once its busy days leave the window.
 CREATE MACRO vc_repo_hot_days() AS 3;
 
 CREATE VIEW v1.repo_commit_days AS
@@ -82,15 +84,14 @@ repos AS (
   SELECT r.machine_id, r.path, r.name, r.branch, r.state, coalesce(d.commit_dates, []) AS commit_dates,
     greatest(d.newest_seen_at, r.last_commit_at) AS newest_commit_at, r.last_commit_subject,
     r.dirty_files, r.untracked_files, r.ahead, coalesce(r.dirty, false) OR coalesce(r.ahead, 0) > 0 AS work_left
-  FROM v1.repos_merged r LEFT JOIN days d ON d.machine_id = r.machine_id AND d.path = r.path
-  WHERE r.repos_collected_at IS NOT NULL
+  FROM repo_status r LEFT JOIN days d ON d.machine_id = r.machine_id AND d.path = r.path
 )
 SELECT machine_id, path, name, branch, state, len(commit_dates) AS commit_days, commit_dates,
   len(commit_dates) >= vc_repo_hot_days() AS hot, newest_commit_at,
   round(seconds_between(newest_commit_at, vc_now()) / 3600, 1) AS hours_quiet, last_commit_subject,
   dirty_files, untracked_files, ahead, work_left
 FROM repos;
-COMMENT ON VIEW v1.repo_commit_days IS 'Per repository (of vc''s repos scan): the days with commits among the last vc_day_end_days (commit_dates, from the newest commit each day''s last run saw), hot (commits on at least vc_repo_hot_days() of them), the newest commit seen and the hours since (hours_quiet), and whether work is left (uncommitted changes or commits not pushed)';
+COMMENT ON VIEW v1.repo_commit_days IS 'Per repository of vc''s latest repos scan: the days with commits among the last vc_day_end_days (commit_dates, from the newest commit each day''s last run saw), hot (commits on at least vc_repo_hot_days() of them), the newest commit seen and the hours since (hours_quiet), and whether work is left (uncommitted changes or commits not pushed)';
 
 CREATE VIEW v1.repo_factors AS
 SELECT machine_id, 'repo_cold' AS factor_id, path AS subject, hours_quiet AS value,

@@ -4,8 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (lib/..), for sql/, views/, reports/, cron/ and collect/. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The checkout's root, for sql/, views/, reports/, cron/ and collect/: the nearest directory above
+ * this module with package.json and sql/ (lib/ here; .build/cli-<id>/ in the bundle bin/vc.mjs runs).
+ */
+export const repoRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let dir = path.dirname(from); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'sql'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`vc: no checkout (package.json and sql/) above ${from}`);
+  }
+}
 
 function xdg(envName: string, fallback: string): string {
   const value = process.env[envName];

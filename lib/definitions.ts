@@ -73,15 +73,10 @@ function definitionsKey(pricing: PricingInForce): string {
  * none can be kept (no private directory, a read-only disk): then each session defines in memory.
  */
 export async function definitionsFile(pricing: PricingInForce, variables: string[]): Promise<string | null> {
-  let dir: string;
-  let file: string;
-  try {
-    dir = privateRuntimeDir('vc-sql', 'keep built SQL definitions');
-    file = path.join(dir, `definitions-${definitionsKey(pricing)}.duckdb`);
-    if (fs.existsSync(file)) return file;
-  } catch {
-    return null;
-  }
+  const where = definitionsPath(pricing);
+  if (!where) return null;
+  const { dir, file } = where;
+  if (fs.existsSync(file)) return file;
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   let instance: DuckDBInstance | undefined;
   try {
@@ -102,6 +97,22 @@ export async function definitionsFile(pricing: PricingInForce, variables: string
   }
   removeStale(dir, file);
   return file;
+}
+
+/** Where the definitions file for this SQL and pricing table is kept; null where none can be. */
+function definitionsPath(pricing: PricingInForce): { dir: string; file: string } | null {
+  try {
+    const dir = privateRuntimeDir('vc-sql', 'keep built SQL definitions');
+    return { dir, file: path.join(dir, `definitions-${definitionsKey(pricing)}.duckdb`) };
+  } catch {
+    return null;
+  }
+}
+
+/** The definitions file if it is built already (no await before it: see lib/duck.ts openDefinitions). */
+export function builtDefinitionsFile(pricing: PricingInForce): string | null {
+  const file = definitionsPath(pricing)?.file;
+  return file && fs.existsSync(file) ? file : null;
 }
 
 function removeStale(dir: string, keep: string): void {

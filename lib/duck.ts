@@ -10,7 +10,7 @@ import { cutLastRuns, cutWindow, DAY_END_DAYS, DAY_END_SOURCES, sessionTempDir }
 import { copyUncovered, listSourceFiles, wholeLinesOnly } from './store-files.ts';
 import { listRollups, NO_ROLLUPS, ROLLUP_SOURCE, type RollupFiles } from './rollups.ts';
 import { activePricingFile } from './pricing.ts';
-import { define, definitionsFile, EMPTY_FILE, EMPTY_PARQUET, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
+import { builtDefinitionsFile, define, definitionsFile, EMPTY_FILE, EMPTY_PARQUET, runFile, sessionFiles, VIEWS_VERSION, type PricingInForce } from './definitions.ts';
 
 export { VIEWS_VERSION };
 
@@ -206,9 +206,19 @@ const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOU
 
 /**
  * An in-process DuckDB with the definitions: the built file, read-only (lib/definitions.ts), or
- * where none can be kept, defined here in memory.
+ * where none can be kept, defined here in memory. A built file starts opening before this returns
+ * (no await comes first), so DuckDB opens it on its own threads while the caller goes on.
  */
-async function openDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
+function openDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
+  const built = builtDefinitionsFile(pricing);
+  if (!built) return buildDefinitions(pricing, tempDir);
+  return DuckDBInstance.create(built, { access_mode: 'READ_ONLY', temp_directory: tempDir }).catch(() => {
+    fs.rmSync(built, { force: true }); // damaged or not ours: build it again
+    return buildDefinitions(pricing, tempDir);
+  });
+}
+
+async function buildDefinitions(pricing: PricingInForce, tempDir: string): Promise<DuckDBInstance> {
   const empty = variableStatements({
     now: new Date(0), files: {}, rollups: NO_ROLLUPS, machines: [], intervals: {}, pricing, tolerant: false, stateFiles: stateFiles(null),
   });
@@ -236,15 +246,18 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const temp = sessionTempDir(os.tmpdir());
   const warnings: string[] = [];
   let instance: DuckDBInstance | undefined;
+  let opening: Promise<DuckDBInstance> | undefined;
   let conn: DuckDBConnection;
   try {
     const pricing = activePricingFile(opts.dataDir);
     if (pricing.problem) warnings.push(pricing.problem);
+    // DuckDB opens the definitions on its own threads while this one lists the store.
+    opening = openDefinitions(pricing, temp.dir);
     const values: SessionValues = {
       now, ...storeFiles(opts, now, temp.dir, warnings), machines: opts.machines ?? [], intervals: opts.intervals ?? {}, pricing, tolerant: false,
       stateFiles: stateFiles(opts.dataDir),
     };
-    instance = await openDefinitions(pricing, temp.dir);
+    instance = await opening;
     conn = await instance.connect();
     await conn.run([...variableStatements(values), `SET search_path = 'main,${VIEWS_VERSION}'`].join(';\n'));
     for (const file of sessionFiles()) await runFile(conn, file);
@@ -278,7 +291,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       `SET lock_configuration = true`,
     ].join(';\n'));
   } catch (err) {
-    instance?.closeSync();
+    (instance ?? (await opening?.catch(() => undefined)))?.closeSync();
     temp.remove();
     throw err;
   }

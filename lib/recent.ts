@@ -62,17 +62,17 @@ function timeAt(fd: number, start: number): number {
 }
 
 /**
- * Start of the first line whose collected_at is at or after `ms` (or `size` if none): bisection
- * narrows it to PROBE_BYTES, then a scan finds the line. A line without a readable time is kept
- * in the window either way: it counts as after the start and, with `unreadableIsBefore`, as
- * before the end (so a damaged line never cuts the window short; the SQL decides about it).
+ * Start of the first line at or after `lo` (a line start) whose collected_at is at or after `ms`
+ * (or `size` if none): bisection narrows it to PROBE_BYTES, then a scan finds the line. A line
+ * without a readable time is kept in the window either way: it counts as after the start and,
+ * with `unreadableIsBefore`, as before the end (so a damaged line never cuts the window short;
+ * the SQL decides about it).
  */
-export function firstLineAtOrAfter(fd: number, size: number, ms: number, unreadableIsBefore = false): number {
+function firstLineAtOrAfter(fd: number, size: number, ms: number, unreadableIsBefore: boolean, lo: number): number {
   const before = (pos: number) => {
     const t = timeAt(fd, pos);
     return Number.isNaN(t) ? unreadableIsBefore : t < ms;
   };
-  let lo = 0;
   let hi = size;
   while (hi - lo > PROBE_BYTES) {
     const mid = Math.floor((lo + hi) / 2);
@@ -136,14 +136,17 @@ export function cutWindow(files: readonly WindowFile[], sinceMs: number, untilMs
         continue; // removed since it was listed (retention): nothing to read
       }
       try {
+        // The compacted prefix is read from its segments (sql/05_readers.sql), never twice: only
+        // what follows it is searched, and a file the segments hold whole is not read at all.
+        const whole = wholeLinesEnd(fd, fs.fstatSync(fd).size);
+        if (from >= whole) continue;
         // Lines after `untilMs` (an as-of time in the past) are of no use: stop before them.
-        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, fs.fstatSync(fd).size), untilMs + SLACK_MS, true);
-        let start = firstLineAtOrAfter(fd, end, sinceMs - SLACK_MS);
+        const end = firstLineAtOrAfter(fd, whole, untilMs + SLACK_MS, true, from);
+        let start = firstLineAtOrAfter(fd, end, sinceMs - SLACK_MS, false, from);
         if (newest && end - start < TAIL_BYTES && start > 0) {
           // The tail starts on a whole run, so a large last run is never read in part.
           start = end <= TAIL_BYTES ? 0 : runStart(fd, nextLineStart(fd, end - TAIL_BYTES, end) ?? start);
         }
-        // The compacted prefix is read from its segments (sql/05_readers.sql), never twice.
         start = Math.max(start, from);
         for (let pos = start; pos < end;) {
           const n = fs.readSync(fd, copyBuf, 0, Math.min(copyBuf.length, end - pos), pos);
@@ -229,7 +232,7 @@ export function cutLastRuns(files: readonly string[], untilMs: number, out: stri
       // longer than the limit) the end is searched for, and the run found line by line.
       let run = lastRun(fd, size, untilMs + SLACK_MS);
       if (run === null) {
-        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, size), untilMs + SLACK_MS, true);
+        const end = firstLineAtOrAfter(fd, wholeLinesEnd(fd, size), untilMs + SLACK_MS, true, 0);
         const last = prevLineStart(fd, end);
         const start = last === null ? end : runStart(fd, last);
         run = readAt(fd, start, end - start);

@@ -13,7 +13,9 @@
 //     one of them dead (a listener that never speaks, so it costs its connect timeout): the pass
 //     wall time (first pass, which opens the shared connections, and the median of later ones),
 //     the same pass over the 49 live machines only, and the difference, the time lost to the dead host.
-// The fleet is built once into .bench/ with a fixed end time, so figures are comparable over time.
+// The fleet is built once into .bench/ with a fixed end time, so figures are comparable over time;
+// it replays real runs of the tool suite's collectors (test/tool-runs.ts) on the machines that
+// have each tool.
 // Profiles: default (50 machines x 30 days, every part); large (100 x 90, the fleet's reports:
 // issue 7's scale, targets triage < 1 s and < 500 MiB, compaction >= 200k rows/s).
 // Options: --profile default|large --machines N --days D --runs R --only reports,local,usage,ssh
@@ -29,6 +31,7 @@ import { COLLECTOR_NAMES } from '../lib/catalog.ts';
 import { SSH_USER, sshdAvailable, startSshd, type Sshd } from './sshd.ts';
 import { writeAgentLogs } from '../fixtures/agent-logs.ts';
 import { ccusageBin, ccusageDaily } from './ccusage.ts';
+import { recordToolRuns } from './tool-runs.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,12 +58,15 @@ const SEED = 1;
 
 const vcBin = path.join(repoRoot, 'bin', 'vc');
 // Bumped whenever the fleet's content changes, so a cached old fleet is not measured.
-const FLEET_VERSION = 2;
+const FLEET_VERSION = 3;
 const fleetDir = path.join(repoRoot, '.bench', `fleet-v${FLEET_VERSION}-${machines}x${days}-s${SEED}-${END.toISOString().slice(0, 13)}`);
+/** The tool suite's recorded runs the fleet replays (test/tool-runs.ts), kept beside it. */
+const toolRunsFile = path.join(fleetDir, 'state', 'tool-runs.json');
 
 if (values['build-part']) {
   const [from, to] = values['build-part'].split('-').map(Number) as [number, number];
-  process.stdout.write(JSON.stringify(writeFleet(fleetDir, { machines, days, seed: SEED, end: END, range: [from, to] })));
+  const toolRuns = JSON.parse(fs.readFileSync(toolRunsFile, 'utf8'));
+  process.stdout.write(JSON.stringify(writeFleet(fleetDir, { machines, days, seed: SEED, end: END, range: [from, to], toolRuns })));
   process.exit(0);
 }
 
@@ -71,6 +77,8 @@ async function buildFleet(): Promise<void> {
     fs.rmSync(fleetDir, { recursive: true, force: true });
     const t0 = performance.now();
     process.stdout.write(`building the fleet (${machines} machines x ${days} days) in ${path.relative(repoRoot, fleetDir)} ... `);
+    fs.mkdirSync(path.dirname(toolRunsFile), { recursive: true });
+    fs.writeFileSync(toolRunsFile, JSON.stringify(recordToolRuns()));
     const procs = Math.min(os.cpus().length, machines);
     const shares = Array.from({ length: procs }, (_, k) => `${Math.floor((k * machines) / procs)}-${Math.floor(((k + 1) * machines) / procs)}`);
     const outputs = await Promise.all(shares.map((share) => new Promise<string>((resolve, reject) => {

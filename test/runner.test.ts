@@ -96,7 +96,7 @@ function collectorProcesses(log: string, runs: Record<string, Record<string, any
     const [pid, file, ...words] = l.split(' ');
     const cmd = words.join(' ');
     const hosted = cmd.includes('lib/collect-host.ts');
-    assert.ok(hosted || cmd.includes('lib/cli/main.ts collect'), l);
+    assert.ok(hosted || cmd.includes('bin/vc.mjs collect'), l);
     const jobs = hosted ? [...cmd.matchAll(/--job ([a-z-]+):local:(\S+)/g)].map((m) => {
       assert.equal(m[2], runs[m[1]!]!.run_id, `the job of ${m[1]} has its recorded run id`);
       return m[1]!;

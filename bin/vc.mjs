@@ -82,12 +82,13 @@ async function build() {
   return path.join(dir, 'main.mjs');
 }
 
+/** Builds other than `keep`, and links a killed build left, once an hour old. */
 function removeSuperseded(/** @type {string} */ keep) {
   for (const name of fs.readdirSync(buildDir)) {
-    if (name === keep || !name.startsWith('cli-')) continue;
-    const dir = path.join(buildDir, name);
+    if (name === keep || !(name.startsWith('cli-') || /^current\.\d+\.tmp$/.test(name))) continue;
+    const file = path.join(buildDir, name);
     try {
-      if (Date.now() - fs.statSync(dir).mtimeMs > STALE_MS) fs.rmSync(dir, { recursive: true, force: true });
+      if (Date.now() - fs.lstatSync(file).mtimeMs > STALE_MS) fs.rmSync(file, { recursive: true, force: true });
     } catch { /* removed meanwhile */ }
   }
 }

@@ -111,7 +111,9 @@ test('triage finds every planted trouble, ranks crit first, and leaves the healt
   assert.ok(!items.some((i) => i.machine_id === 'demo-01'), `demo-01 is healthy: ${JSON.stringify(items.filter((i) => i.machine_id === 'demo-01').map((i) => [i.factor_id, i.why]))}`);
 
   const silent = items.find((i) => i.machine_id === 'demo-05' && i.factor_id === 'freshness')!;
-  assert.match(silent.why, /sys last collected (5h5\dm|6h\d*m?) ago/);
+  // Its sources went quiet together: named once, with how long ago (all of them, or a list with sys).
+  assert.match(silent.why, /^(all \d+ sources|[a-z, -]*\bsys\b[a-z, -]*) last collected (5h5\dm|6h\d*m?)( to \d+h\d*m?)? ago$/);
+  assert.ok(silent.evidence.late.includes('sys'), JSON.stringify(silent.evidence.late));
   const disk = items.find((i) => i.factor_id === 'disk_used')!;
   assert.equal(disk.subject, '/data');
   assert.ok(disk.value >= 95, `disk at ${disk.value}%`);

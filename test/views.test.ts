@@ -254,7 +254,13 @@ describe('freshness', { concurrency: true }, () => {
     st.repos('later', ago(3), [repo('api')]);
     st.agents('later', ago(1), [tmuxSession('work')]);
     st.sys('stray', ago(1));
-    const s = await st.open(t, { machines: ['ghost', ['phantom', false], 'fresh', 'late', 'later'] });
+    st.sys('pair', ago(40));
+    st.repos('pair', ago(40), [repo('api')]);
+    st.agents('pair', ago(1), [tmuxSession('work')]);
+    st.sys('quiet', ago(50));
+    st.repos('quiet', ago(50), [repo('api')]);
+    st.agents('quiet', ago(50), [tmuxSession('work')]);
+    const s = await st.open(t, { machines: ['ghost', ['phantom', false], 'fresh', 'late', 'later', 'pair', 'quiet'] });
 
     assert.deepEqual(await rows(s, `SELECT machine_id, source, last_run_at, last_ok_at, age_s, age_intervals, runs_recent
       FROM source_freshness WHERE machine_id IN ('ghost', 'late', 'stray') ORDER BY ALL`), [
@@ -272,10 +278,13 @@ describe('freshness', { concurrency: true }, () => {
       WHERE factor_id = 'freshness' ORDER BY machine_id`), [
       // (evidence.late is NULL rather than [] when nothing is late: list() over no rows)
       { machine_id: 'fresh', value: 0.5, severity: 'ok', summary: 'every source is fresh', late: [] },
-      { machine_id: 'ghost', value: null, severity: 'crit', summary: 'agents never collected; repos never collected; sys never collected', late: ['agents', 'repos', 'sys'] },
+      // Sources in the same state are named once; every source of the machine, counted.
+      { machine_id: 'ghost', value: null, severity: 'crit', summary: 'all 3 sources never collected', late: ['agents', 'repos', 'sys'] },
       { machine_id: 'late', value: 5, severity: 'warn', summary: 'sys last collected 10m ago (expected every 2m)', late: ['sys'] },
       { machine_id: 'later', value: 12, severity: 'crit', summary: 'sys last collected 24m ago (expected every 2m)', late: ['sys'] },
-      { machine_id: 'phantom', value: null, severity: 'crit', summary: 'agents never collected; repos never collected; sys never collected', late: ['agents', 'repos', 'sys'] },
+      { machine_id: 'pair', value: 20, severity: 'crit', summary: 'repos, sys last collected 40m ago', late: ['repos', 'sys'] },
+      { machine_id: 'phantom', value: null, severity: 'crit', summary: 'all 3 sources never collected', late: ['agents', 'repos', 'sys'] },
+      { machine_id: 'quiet', value: 25, severity: 'crit', summary: 'all 3 sources last collected 50m ago', late: ['agents', 'repos', 'sys'] },
       { machine_id: 'stray', value: 0.5, severity: 'ok', summary: 'every source is fresh', late: [] },
     ]);
 
@@ -284,7 +293,9 @@ describe('freshness', { concurrency: true }, () => {
       { machine_id: 'ghost', configured: true, collectable: true, last_ok_at: null },
       { machine_id: 'late', configured: true, collectable: true, last_ok_at: ago(1) },
       { machine_id: 'later', configured: true, collectable: true, last_ok_at: ago(1) },
+      { machine_id: 'pair', configured: true, collectable: true, last_ok_at: ago(1) },
       { machine_id: 'phantom', configured: true, collectable: false, last_ok_at: null },
+      { machine_id: 'quiet', configured: true, collectable: true, last_ok_at: ago(50) },
       { machine_id: 'stray', configured: false, collectable: false, last_ok_at: ago(1) },
     ]);
 
@@ -293,8 +304,10 @@ describe('freshness', { concurrency: true }, () => {
       { machine_id: 'ghost', severity: 'crit', title: 'ghost: never collected (agents, repos, sys)', next: ['vc collect --machine ghost', q('ghost'), 'vc report machines --md'] },
       { machine_id: 'late', severity: 'warn', title: 'late: stale data (sys)', next: ['vc collect --machine late', q('late'), 'vc report machines --md'] },
       { machine_id: 'later', severity: 'crit', title: 'later: stale data (sys)', next: ['vc collect --machine later', q('later'), 'vc report machines --md'] },
+      { machine_id: 'pair', severity: 'crit', title: 'pair: stale data (repos, sys)', next: ['vc collect --machine pair', q('pair'), 'vc report machines --md'] },
       // A demo machine cannot be collected: no `vc collect` for it.
       { machine_id: 'phantom', severity: 'crit', title: 'phantom: never collected (agents, repos, sys)', next: [q('phantom'), 'vc report machines --md'] },
+      { machine_id: 'quiet', severity: 'crit', title: 'quiet: stale data (agents, repos, sys)', next: ['vc collect --machine quiet', q('quiet'), 'vc report machines --md'] },
     ]);
     assert.deepEqual(await rows(s, 'SELECT * FROM data_warnings'), []);
   });

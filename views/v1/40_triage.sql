@@ -25,8 +25,10 @@ SELECT
     WHEN 'runaway_process' THEN format('{}: runaway process pid {} hot for ~{} min', machine_id, subject, value::BIGINT)
     WHEN 'freshness' THEN CASE
       WHEN evidence->>'unreachable_reason' IS NOT NULL THEN format('{}: unreachable ({})', machine_id, evidence->>'unreachable_reason')
+      -- A few late sources are named; more are counted (the summary and evidence name them).
       ELSE format('{}: {} ({})', machine_id, CASE WHEN value IS NULL THEN 'never collected' ELSE 'stale data' END,
-                  array_to_string(CAST(evidence->'late' AS VARCHAR[]), ', ')) END
+                  CASE WHEN json_array_length(evidence->'late') <= 3 THEN array_to_string(CAST(evidence->'late' AS VARCHAR[]), ', ')
+                    ELSE format('{} sources', json_array_length(evidence->'late')) END) END
     WHEN 'collector_failures' THEN format('{}: collector {} failing ({}% of runs in {} h)', machine_id, subject, value, getvariable('vc_recent_hours'))
     WHEN 'dirty_repos' THEN format('{}: {} repositories with uncommitted changes', machine_id, value::BIGINT)
     WHEN 'agent_idle' THEN format('{}: {} idle for {} min', machine_id, subject, value::BIGINT)

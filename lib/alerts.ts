@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config.ts';
-import type { Row, Session } from './duck.ts';
-import { healthSession, type HealthSession } from './report.ts';
+import type { Row } from './duck.ts';
+import { HEALTH_HISTORY, healthSession, type HealthSession, type OpenSession } from './report.ts';
 import { lockExclusive } from './flock.ts';
 import { alertDeliveriesFile, alertsFile, stateDir } from './paths.ts';
 import { appendToFile } from './store.ts';
@@ -49,7 +49,6 @@ export interface EvaluateResult {
   deliveries: { attempted: number; delivered: number; failed: number; left: number };
 }
 
-type Open = (loaded: LoadedConfig, opts?: { now?: Date; recent?: readonly string[] }) => Promise<Session>;
 
 /** Holds the alerts' lock for `fn`: one evaluation or ack at a time, so no transition is written twice. */
 async function withAlertsLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
@@ -83,8 +82,8 @@ const safeJson = (s: string): unknown => {
  * at `now` that other steps share (else one of its own); it is opened under the lock, so an
  * evaluation waiting for another reads the transitions that one wrote.
  */
-export async function evaluateAlerts(loaded: LoadedConfig, open: Open, now = new Date(), health?: HealthSession): Promise<EvaluateResult> {
-  const own = health ?? healthSession(() => open(loaded, { now }));
+export async function evaluateAlerts(loaded: LoadedConfig, open: OpenSession, now = new Date(), health?: HealthSession): Promise<EvaluateResult> {
+  const own = health ?? healthSession(() => open(loaded, { now, history: HEALTH_HISTORY }));
   let transitions: Transition[];
   try {
     transitions = await withAlertsLock(loaded.dataDir, async () => {
@@ -119,7 +118,7 @@ export function evaluationDue(loaded: LoadedConfig, now = new Date()): boolean {
 }
 
 /** Acknowledges an open alert; says why not for one that is unknown or resolved. */
-export async function ackAlert(loaded: LoadedConfig, open: Open, id: string, note: string | null, now = new Date()): Promise<Transition> {
+export async function ackAlert(loaded: LoadedConfig, open: OpenSession, id: string, note: string | null, now = new Date()): Promise<Transition> {
   if (!ALERT_ID.test(id)) throw new UsageError(`"${id}" is not an alert id (like a1b2c3d4e5f: see vc alerts list)`);
   if (note !== null && (note.length > 2000 || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(note))) {
     throw new UsageError('--note must be at most 2000 characters of text');
@@ -146,7 +145,7 @@ export async function ackAlert(loaded: LoadedConfig, open: Open, id: string, not
  * their backoff) to the configured webhook, each attempt appended to state/alert-deliveries.jsonl.
  * Bounded by the delivery budget: what is left waits for the next evaluation.
  */
-export async function deliverAlerts(loaded: LoadedConfig, open: Open, now = new Date()): Promise<EvaluateResult['deliveries']> {
+export async function deliverAlerts(loaded: LoadedConfig, open: OpenSession, now = new Date()): Promise<EvaluateResult['deliveries']> {
   const cfg = loaded.config.alerts;
   const result = { attempted: 0, delivered: 0, failed: 0, left: 0 };
   if (!cfg.webhook_url) return result;

@@ -18,8 +18,8 @@ export type Row = Record<string, unknown>;
 
 /**
  * The window every derived view works in (latest state, activity, failure rates). Its lines, cut
- * from the day files (lib/recent.ts), plus each machine's last lines, are parsed once per session
- * into the *_recent tables: NDJSON costs a full parse per scan, and each view would scan again.
+ * from the day files (lib/recent.ts), plus each machine's last lines, are the *_recent relations
+ * (loadRecent): their NDJSON parsed once per session, their segments read in place.
  */
 export const RECENT_HOURS = 6;
 
@@ -40,6 +40,12 @@ export interface SessionOptions {
    * stay empty. `vc views` needs none; a report names what it reads (ReportDef.recent).
    */
   recent?: readonly string[];
+  /**
+   * The sources whose whole history (the views named after them, and what reads those) the session
+   * may read (default: all); the others list only what their recent window needs, and reading
+   * their history fails. A report names what it reads (ReportDef.history).
+   */
+  history?: readonly string[];
 }
 
 /** Positional parameters ($1, $2, ...) for a query. */
@@ -170,7 +176,9 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: 
   let rollups = NO_ROLLUPS;
   const sinceMs = now.getTime() - RECENT_HOURS * 3600_000;
   for (const source of SOURCES) {
-    const listed = listSourceFiles(opts.dataDir, source, now, RECENT_HOURS);
+    // sys is listed whole: which days the stored rollups may stand for depends on every raw file.
+    const history = source === ROLLUP_SOURCE || historyOf(opts).includes(source);
+    const listed = listSourceFiles(opts.dataDir, source, now, RECENT_HOURS, history);
     warnings.push(...listed.problems);
     if (source === ROLLUP_SOURCE) rollups = listRollups(opts.dataDir, source, listed, now);
     const wanted = recentOf(opts).includes(source);
@@ -187,8 +195,11 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: 
     // line whether compacted or not; a day whose raw files were retired has none).
     const dayEndsFile = path.join(tempDir, `${source}.day-ends.ndjson`);
     const dayEndBytes = wanted && DAY_END_SOURCES.includes(source) ? cutLastRuns(listed.dayEnds, now.getTime(), dayEndsFile) : 0;
+    // A history not listed reads as a file that is not there: a view needing it fails, loudly.
+    const unlisted = path.join(tempDir, `history-of-${source}-not-listed-by-this-command`);
     files[source] = {
-      all, parquet: listed.segments.map((s) => s.file), recent: bytes > 0 ? windowFile : EMPTY_FILE,
+      all: history ? all : [`${unlisted}.ndjson`], parquet: history ? listed.segments.map((s) => s.file) : [`${unlisted}.parquet`],
+      recent: bytes > 0 ? windowFile : EMPTY_FILE,
       recentParquet: wanted ? listed.recentSegments : [], tail: wanted ? listed.tail : new Map(),
       dayEnds: dayEndBytes > 0 ? dayEndsFile : EMPTY_FILE,
     };
@@ -196,13 +207,34 @@ function storeFiles(opts: SessionOptions, now: Date, tempDir: string, warnings: 
   return { files, rollups };
 }
 
-/** The recent window parsed once into temp tables, shadowing the definitions' empty ones. */
-async function loadRecent(conn: DuckDBConnection, sources: readonly string[], tolerant: boolean): Promise<void> {
-  await conn.run([`SET VARIABLE vc_tolerant = ${tolerant}`,
-    ...sources.map((s) => `CREATE OR REPLACE TEMP TABLE ${sqlName(s)}_recent AS FROM vc_${sqlName(s)}_recent()`)].join(';\n'));
+/**
+ * Sources whose recent rows are computed whole once: collector_runs counts a run recorded twice
+ * once, over NDJSON and segments together (sql/13_collector_runs.sql).
+ */
+const RECENT_COMPUTED_WHOLE: readonly string[] = ['collector_runs'];
+
+/**
+ * The recent window, shadowing the definitions' empty tables. A source whose window is all NDJSON
+ * is parsed once into a temp table (NDJSON costs a full parse per scan). One with compacted
+ * segments in the window has its NDJSON parsed into <source>_recent_ndjson and a temp view
+ * <source>_recent adding the segments' rows, read in place by each query that uses them: Parquet
+ * gives a query only the columns it names, where a table holds every column of every row (rch's
+ * 95 columns were a third of triage's time and memory on the tool-suite fleet).
+ */
+async function loadRecent(conn: DuckDBConnection, sources: readonly string[], files: SessionValues['files'], tolerant: boolean): Promise<void> {
+  await conn.run([`SET VARIABLE vc_tolerant = ${tolerant}`, ...sources.map((source) => {
+    const n = sqlName(source);
+    if (RECENT_COMPUTED_WHOLE.includes(source) || !files[source]?.recentParquet.length) {
+      return `CREATE OR REPLACE TEMP TABLE ${n}_recent AS FROM vc_${n}_recent()`;
+    }
+    return `CREATE OR REPLACE TEMP TABLE ${n}_recent_ndjson AS FROM vc_read_ndjson(getvariable('vc_recent_${n}'), ${tolerant}, vc_${n}_columns());
+      CREATE OR REPLACE TEMP VIEW ${n}_recent AS
+        FROM ${n}_recent_ndjson UNION ALL BY NAME FROM vc_read_segments(getvariable('vc_recent_parquet_${n}'), getvariable('vc_recent_tail_${n}'))`;
+  })].join(';\n'));
 }
 
 const recentOf = (opts: SessionOptions): readonly string[] => opts.recent ?? SOURCES;
+const historyOf = (opts: SessionOptions): readonly string[] => opts.history ?? SOURCES;
 
 /**
  * An in-process DuckDB with the definitions: the built file, read-only (lib/definitions.ts), or
@@ -269,13 +301,13 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     if (recent.length) {
       const t0 = performance.now();
       try {
-        await loadRecent(conn, recent, false);
+        await loadRecent(conn, recent, values.files, false);
         profile('recent tables', t0);
       } catch (err) {
         // The store never keeps a partial line, but a damaged file must not make vc unusable:
         // read again, skipping what does not parse, and say so.
         if (!/Malformed JSON|JSON/.test((err as Error).message)) throw err;
-        await loadRecent(conn, recent, true);
+        await loadRecent(conn, recent, values.files, true);
         warnings.push(`some stored lines are malformed and were skipped: ${(err as Error).message.split('\n')[0]}`);
       }
     }

@@ -3,12 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import type { LoadedConfig } from './config.ts';
 import { MACHINE_ID } from './config.ts';
-import type { Row, Session } from './duck.ts';
+import type { Row } from './duck.ts';
 import { UsageError } from './errors.ts';
 import { incidentsFile } from './paths.ts';
 import { appendToFile } from './store.ts';
+import type { OpenSession } from './report.ts';
 
-type Open = (loaded: LoadedConfig, opts?: { now?: Date; recent?: readonly string[] }) => Promise<Session>;
 
 export const INCIDENT_ID = /^i[0-9a-f]{8}$/;
 
@@ -43,7 +43,7 @@ function text(v: string, what: string, max: number): string {
   return t;
 }
 
-async function incident(loaded: LoadedConfig, open: Open, id: string): Promise<Row> {
+async function incident(loaded: LoadedConfig, open: OpenSession, id: string): Promise<Row> {
   if (!INCIDENT_ID.test(id)) throw new UsageError(`"${id}" is not an incident id (like i1a2b3c4d: see vc incident list)`);
   const session = await open(loaded, { recent: [] });
   try {
@@ -68,7 +68,7 @@ export async function openIncident(loaded: LoadedConfig, opts: { title: string; 
   return line;
 }
 
-export async function noteIncident(loaded: LoadedConfig, open: Open, id: string, note: string, now = new Date()) {
+export async function noteIncident(loaded: LoadedConfig, open: OpenSession, id: string, note: string, now = new Date()) {
   const i = await incident(loaded, open, id);
   if (i.state === 'closed') throw new UsageError(`incident ${id} is closed (at ${String(i.closed_at)})`);
   const line = { ts: now.toISOString(), incident_id: id, action: 'note', title: null, severity: null, machines: null, started_at: null, note: text(note, 'the note', 4000) };
@@ -76,7 +76,7 @@ export async function noteIncident(loaded: LoadedConfig, open: Open, id: string,
   return line;
 }
 
-export async function closeIncident(loaded: LoadedConfig, open: Open, id: string, note: string | null, now = new Date()) {
+export async function closeIncident(loaded: LoadedConfig, open: OpenSession, id: string, note: string | null, now = new Date()) {
   const i = await incident(loaded, open, id);
   if (i.state === 'closed') throw new UsageError(`incident ${id} is already closed (at ${String(i.closed_at)})`);
   const line = { ts: now.toISOString(), incident_id: id, action: 'close', title: null, severity: null, machines: null, started_at: null, note: note === null ? null : text(note, 'the note', 4000) };
@@ -85,7 +85,7 @@ export async function closeIncident(loaded: LoadedConfig, open: Open, id: string
 }
 
 /** The incident and its timeline (and, for a replay, what changed between the snapshots around it). */
-export async function incidentDetail(loaded: LoadedConfig, open: Open, id: string, asOf?: Date): Promise<{ incident: Row; timeline: Row[]; changes: Row[] }> {
+export async function incidentDetail(loaded: LoadedConfig, open: OpenSession, id: string, asOf?: Date): Promise<{ incident: Row; timeline: Row[]; changes: Row[] }> {
   if (!INCIDENT_ID.test(id)) throw new UsageError(`"${id}" is not an incident id (like i1a2b3c4d: see vc incident list)`);
   const session = await open(loaded, { now: asOf, recent: [] });
   try {

@@ -5,6 +5,17 @@ import path from 'node:path';
 import { sqlString, VIEWS_VERSION, type Row, type Session } from './duck.ts';
 import { repoRoot } from './paths.ts';
 import type { SourceName } from './catalog.ts';
+import type { LoadedConfig } from './config.ts';
+
+/** Opens a session on the configured store (lib/cli/common.ts open), for the steps that take one. */
+export type OpenSession = (loaded: LoadedConfig, opts?: { now?: Date; recent?: readonly string[]; history?: readonly string[] }) => Promise<Session>;
+
+/**
+ * The sources whose whole history the health factors, the alert rules, the snapshot and the watch
+ * items read (cloud_benchmarker's scores, compared over time): sessions that compute them list
+ * only the recent days of the others. Reading any other's history fails loudly (lib/duck.ts).
+ */
+export const HEALTH_HISTORY: readonly SourceName[] = ['cloud-bench'];
 
 export type ReportData = Record<string, Row[] | Row | null>;
 
@@ -35,6 +46,12 @@ export interface ReportDef {
    * test/reports.test.ts checks each report answers the same as with all of them.
    */
   recent?: readonly SourceName[];
+  /**
+   * The sources whose whole history it reads (the views named after them, and views over those);
+   * default all. Reading another's fails (lib/duck.ts), so test/reports.test.ts running every
+   * report proves the list; the others cost no listing of their older days.
+   */
+  history?: readonly SourceName[];
   /** It reads the health factors (views/v1/30_health.sql): they are computed once before its queries. */
   healthFactors?: boolean;
   render(data: ReportData, ctx: ReportContext & { options: ReportOptions }): string;

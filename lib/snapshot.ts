@@ -4,12 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config.ts';
-import type { Session } from './duck.ts';
-import { healthSession, type HealthSession } from './report.ts';
+import { HEALTH_HISTORY, healthSession, type HealthSession, type OpenSession } from './report.ts';
 import { snapshotsFile, stateDir } from './paths.ts';
 import { appendToFile } from './store.ts';
 
-type Open = (loaded: LoadedConfig, opts?: { now?: Date; recent?: readonly string[] }) => Promise<Session>;
 
 const takenMarker = (dataDir: string) => path.join(stateDir(dataDir), 'snapshot-taken');
 
@@ -23,8 +21,8 @@ export function snapshotDue(loaded: LoadedConfig, now = new Date()): boolean {
 }
 
 /** Takes a snapshot now and appends it; returns its lines. `health`: a session at `now` that other steps share. */
-export async function takeSnapshot(loaded: LoadedConfig, open: Open, now = new Date(), health?: HealthSession): Promise<Array<Record<string, unknown>>> {
-  const own = health ?? healthSession(() => open(loaded, { now }));
+export async function takeSnapshot(loaded: LoadedConfig, open: OpenSession, now = new Date(), health?: HealthSession): Promise<Array<Record<string, unknown>>> {
+  const own = health ?? healthSession(() => open(loaded, { now, history: HEALTH_HISTORY }));
   let rows;
   try {
     rows = await (await own.get()).query('SELECT * FROM v1.snapshot_now ORDER BY machine_id');

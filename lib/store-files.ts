@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { rawDir } from './paths.ts';
 import { compactedDays, coveredBytes, coveredPrefixes, machineOfPath, parquetDayDir, readManifest, type Manifest } from './compacted.ts';
-import { DAY_END_DAYS, type WindowFile } from './recent.ts';
+import { DAY_END_DAYS, DAY_END_SOURCES, type WindowFile } from './recent.ts';
 
 export interface RawFile {
   file: string;
@@ -26,7 +26,7 @@ export interface SegmentFile {
 }
 
 export interface SourceFiles {
-  /** Raw day files with lines no segment holds (all history, days up to `now`). */
+  /** Raw day files with lines no segment holds (all history, days up to `now`; none without `history`). */
   raw: RawFile[];
   /** Segments of days up to `now`. */
   segments: SegmentFile[];
@@ -48,9 +48,11 @@ export interface SourceFiles {
 /**
  * Lists one source's store for a session at `now` with a recent window of `recentHours`. Days after
  * `now` are left out (as-of queries); a machine that went silent long ago still has its newest day
- * in the window, so derived views see its last state.
+ * in the window, so derived views see its last state. Without `history` only what the recent window
+ * and the day ends read is looked at: a raw file of an older day costs no stat (at 100 machines x
+ * 90 days, most of the listing's time).
  */
-export function listSourceFiles(dataDir: string, source: string, now: Date, recentHours: number): SourceFiles {
+export function listSourceFiles(dataDir: string, source: string, now: Date, recentHours: number, history = true): SourceFiles {
   const today = now.toISOString().slice(0, 10);
   const sinceMs = now.getTime() - recentHours * 3600_000;
   const sinceDay = new Date(sinceMs).toISOString().slice(0, 10);
@@ -97,12 +99,23 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
     machineDirs = fs.readdirSync(dir).filter((m) => m.startsWith('machine=')).sort();
   } catch { /* no raw files */ }
   const rawByMachine = new Map<string, RawFile[]>();
-  for (const m of machineDirs) {
+  const dayFiles = machineDirs.map((m) => {
     const machine = m.slice('machine='.length);
-    const files: RawFile[] = [];
+    const days: Array<{ name: string; day: string }> = [];
     for (const name of fs.readdirSync(path.join(dir, m)).sort()) {
       const day = /^date=(\d{4}-\d{2}-\d{2})\.ndjson$/.exec(name)?.[1];
       if (day === undefined || day > today) continue;
+      days.push({ name, day });
+      noteDay(machine, day);
+    }
+    return { m, machine, days };
+  });
+  // Without history, the days the recent window and the day ends read, and each machine's newest.
+  const firstDay = DAY_END_SOURCES.includes(source) && dayEndsFrom < sinceDay ? dayEndsFrom : sinceDay;
+  for (const { m, machine, days } of dayFiles) {
+    const files: RawFile[] = [];
+    for (const { name, day } of days) {
+      if (!history && day < firstDay && day !== newestDay.get(machine)) continue;
       const file = `${dir}${path.sep}${m}${path.sep}${name}`;
       const covered = prefixes.get(day);
       let from = 0;
@@ -121,7 +134,6 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
         from = coveredBytes(file, st.ino, st.size, entry);
       }
       files.push({ file, machine, day, from, size });
-      noteDay(machine, day);
     }
     rawByMachine.set(machine, files);
   }
@@ -130,7 +142,7 @@ export function listSourceFiles(dataDir: string, source: string, now: Date, rece
     const newest = newestDay.get(machine);
     for (const f of files) {
       const fullyCovered = f.size >= 0 && f.from >= f.size;
-      if (!fullyCovered) out.raw.push(f);
+      if (!fullyCovered && history) out.raw.push(f);
       if (f.day >= sinceDay || f.day === newest) out.recent.push({ file: f.file, newest: f.day === newest, from: f.from });
       if (f.day >= dayEndsFrom && f.day < today) out.dayEnds.push(f.file);
     }

@@ -1,6 +1,6 @@
 // Health: a score per machine from explainable factors, each with value, thresholds and severity.
 import type { ReportDef } from '../lib/report.ts';
-import { mdFooter, mdHeader } from '../lib/report.ts';
+import { HEALTH_HISTORY, mdFooter, mdHeader } from '../lib/report.ts';
 import type { Row } from '../lib/duck.ts';
 import { humanAge, mdTable } from '../lib/render.ts';
 
@@ -8,6 +8,7 @@ const report: ReportDef = {
   name: 'health',
   description: 'Health score per machine and for the fleet, with every factor behind it',
   healthFactors: true,
+  history: HEALTH_HISTORY,
   render(data, ctx) {
     const fleet = data.fleet as Row | null;
     const machines = (data.machines as Row[]) ?? [];

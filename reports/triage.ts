@@ -1,6 +1,6 @@
 // Triage: what needs attention, most urgent first, with why and the commands to run next.
 import type { ReportDef } from '../lib/report.ts';
-import { mdFooter, mdHeader } from '../lib/report.ts';
+import { HEALTH_HISTORY, mdFooter, mdHeader } from '../lib/report.ts';
 import type { Row } from '../lib/duck.ts';
 import { humanAge, mdCode, sanitize } from '../lib/render.ts';
 
@@ -11,6 +11,7 @@ const report: ReportDef = {
   name: 'triage',
   description: 'What needs attention now, ranked, with the evidence and the next commands to run',
   healthFactors: true,
+  history: HEALTH_HISTORY,
   render(data, ctx) {
     const fleet = data.fleet as Row | null;
     const items = (data.items as Row[]) ?? [];

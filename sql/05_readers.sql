@@ -16,14 +16,17 @@ FROM read_json(files, format = 'newline_delimited', hive_partitioning = false, i
   maximum_object_size = 2097152, columns = col_types)
 WHERE machine_id IS NOT NULL AND collected_at IS NOT NULL AND collected_at <= vc_now();
 
-CREATE MACRO vc_read(files, parquet, tail, tolerant, col_types) AS TABLE
-FROM vc_read_ndjson(files, tolerant, col_types)
-UNION ALL BY NAME
+CREATE MACRO vc_read_segments(parquet, tail) AS TABLE
 SELECT * EXCLUDE (day) FROM read_parquet(parquet, union_by_name = true)
 WHERE collected_at <= vc_now()
   -- A constant bound first, so the scan skips what no machine needs.
   AND collected_at >= least(vc_recent_since() - INTERVAL 15 MINUTE, list_min(map_values(tail)))
   AND (collected_at >= vc_recent_since() - INTERVAL 15 MINUTE OR collected_at >= tail[machine_id]);
+
+CREATE MACRO vc_read(files, parquet, tail, tolerant, col_types) AS TABLE
+FROM vc_read_ndjson(files, tolerant, col_types)
+UNION ALL BY NAME
+FROM vc_read_segments(parquet, tail);
 
 -- All history: the compacted segments (`parquet`, which carry `day`) and the NDJSON they do not
 -- cover. `day` comes from the file name, so `WHERE day = ...` reads only that day's NDJSON files

@@ -22,7 +22,7 @@ CREATE VIEW sys AS
 FROM vc_read_days(getvariable('vc_files_sys'), getvariable('vc_parquet_sys'), vc_sys_columns());
 COMMENT ON VIEW sys IS 'Source sys (all history; filter on day to read only those days): every system sample (load, cpu, memory, swap, filesystems[], top_cpu[], top_mem[], inotify, oom)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table sys_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as sys_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_sys_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_sys'), getvariable('vc_recent_parquet_sys'), getvariable('vc_recent_tail_sys'), getvariable('vc_tolerant'), vc_sys_columns());

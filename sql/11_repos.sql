@@ -16,8 +16,8 @@ CREATE VIEW repos AS
 FROM vc_read_days(getvariable('vc_files_repos'), getvariable('vc_parquet_repos'), vc_repos_columns());
 COMMENT ON VIEW repos IS 'Source repos (all history; filter on day to read only those days): every git repository seen per run (branch, dirty/untracked/staged counts, ahead/behind, stash, last commit)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table repos_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as repos_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_repos_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_repos'), getvariable('vc_recent_parquet_repos'), getvariable('vc_recent_tail_repos'), getvariable('vc_tolerant'), vc_repos_columns());
 

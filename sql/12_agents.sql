@@ -18,7 +18,7 @@ CREATE VIEW agents AS
 FROM vc_read_days(getvariable('vc_files_agents'), getvariable('vc_parquet_agents'), vc_agents_columns());
 COMMENT ON VIEW agents IS 'Source agents (all history; filter on day to read only those days): tmux sessions and panes and coding-agent processes per run (type = session|pane|process)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table agents_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as agents_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_agents_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_agents'), getvariable('vc_recent_parquet_agents'), getvariable('vc_recent_tail_agents'), getvariable('vc_tolerant'), vc_agents_columns());

@@ -17,8 +17,8 @@ FROM vc_read_days(getvariable('vc_files_collector_runs'), getvariable('vc_parque
 QUALIFY row_number() OVER (PARTITION BY machine_id, coalesce("key", run_id) ORDER BY collected_at) = 1;
 COMMENT ON VIEW collector_runs IS 'Source collector_runs (all history; filter on day to read only those days): every collector run (source, start/end, duration, bytes, rows, status, error, warnings)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table collector_runs_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as collector_runs_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_collector_runs_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_collector_runs'), getvariable('vc_recent_parquet_collector_runs'), getvariable('vc_recent_tail_collector_runs'), getvariable('vc_tolerant'), vc_collector_runs_columns())
 -- A run recorded twice (by itself, and by vc collect after killing it) counts once.

@@ -13,7 +13,7 @@ CREATE VIEW tools AS
 FROM vc_read_days(getvariable('vc_files_tools'), getvariable('vc_parquet_tools'), vc_tools_columns());
 COMMENT ON VIEW tools IS 'Source tools (all history; filter on day to read only those days): per probe, host name, kernel, arch and tools[] (name, path or NULL when absent)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table tools_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as tools_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_tools_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_tools'), getvariable('vc_recent_parquet_tools'), getvariable('vc_recent_tail_tools'), getvariable('vc_tolerant'), vc_tools_columns());

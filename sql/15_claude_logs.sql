@@ -17,7 +17,7 @@ CREATE VIEW claude_logs AS
 FROM vc_read_days(getvariable('vc_files_claude_logs'), getvariable('vc_parquet_claude_logs'), vc_claude_logs_columns());
 COMMENT ON VIEW claude_logs IS 'Source claude-logs (all history; day = the day it was collected): one row per Claude Code log line with usage, as written (duplicates included; see usage_entries)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table claude_logs_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as claude_logs_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_claude_logs_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_claude_logs'), getvariable('vc_recent_parquet_claude_logs'), getvariable('vc_recent_tail_claude_logs'), getvariable('vc_tolerant'), vc_claude_logs_columns());

@@ -23,7 +23,7 @@ CREATE VIEW codex_logs AS
 FROM vc_read_days(getvariable('vc_files_codex_logs'), getvariable('vc_parquet_codex_logs'), vc_codex_logs_columns());
 COMMENT ON VIEW codex_logs IS 'Source codex-logs (all history; day = the day it was collected): Codex session headers (type session), turn contexts (turn: the model) and token_count events (tokens: cumulative total_* and last_* usage, rate limits), as written';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table codex_logs_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as codex_logs_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_codex_logs_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_codex_logs'), getvariable('vc_recent_parquet_codex_logs'), getvariable('vc_recent_tail_codex_logs'), getvariable('vc_tolerant'), vc_codex_logs_columns());

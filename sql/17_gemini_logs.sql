@@ -17,7 +17,7 @@ CREATE VIEW gemini_logs AS
 FROM vc_read_days(getvariable('vc_files_gemini_logs'), getvariable('vc_parquet_gemini_logs'), vc_gemini_logs_columns());
 COMMENT ON VIEW gemini_logs IS 'Source gemini-logs (all history; day = the day it was collected): Gemini session headers (type session) and model messages with tokens (type message), every re-appended copy included';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table gemini_logs_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as gemini_logs_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_gemini_logs_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_gemini_logs'), getvariable('vc_recent_parquet_gemini_logs'), getvariable('vc_recent_tail_gemini_logs'), getvariable('vc_tolerant'), vc_gemini_logs_columns());

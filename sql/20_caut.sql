@@ -21,7 +21,7 @@ CREATE VIEW caut AS
 FROM vc_read_days(getvariable('vc_files_caut'), getvariable('vc_parquet_caut'), vc_caut_columns());
 COMMENT ON VIEW caut IS 'Source caut (all history; day = the day it was collected): per run of caut usage --json, a run row (exit_code, error_code, message), a provider row per account (usage windows: used %, window minutes, resets_at; login; status page) and an error row per provider caut could not fetch';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table caut_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as caut_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_caut_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_caut'), getvariable('vc_recent_parquet_caut'), getvariable('vc_recent_tail_caut'), getvariable('vc_tolerant'), vc_caut_columns());

@@ -28,7 +28,7 @@ CREATE VIEW caam AS
 FROM vc_read_days(getvariable('vc_files_caam'), getvariable('vc_parquet_caam'), vc_caam_columns());
 COMMENT ON VIEW caam IS 'Source caam (all history; day = the day it was collected): per run of caam status --json and caam limits --format json, a run row (version, warnings, recommendations), a tool row per tool (logged_in, active profile, health, cooldown, identity) and a profile row per vault profile (quota windows: used %, length, resets_at; error; burn rate; credits)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table caam_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as caam_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_caam_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_caam'), getvariable('vc_recent_parquet_caam'), getvariable('vc_recent_tail_caam'), getvariable('vc_tolerant'), vc_caam_columns());

@@ -28,7 +28,7 @@ CREATE VIEW cass AS
 FROM vc_read_days(getvariable('vc_files_cass'), getvariable('vc_parquet_cass'), vc_cass_columns());
 COMMENT ON VIEW cass IS 'Source cass (all history; day = the day it was collected): per run of cass api-version/health/stats/timeline a run row (cass_version), a health row (status, healthy, index_status, last_indexed_at, index_age_s), a stats row (conversations, messages), agent and workspace rows (conversations), a timeline row and bucket rows (sessions and messages per hour and agent), error rows (step, error_kind, message)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table cass_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as cass_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_cass_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_cass'), getvariable('vc_recent_parquet_cass'), getvariable('vc_recent_tail_cass'), getvariable('vc_tolerant'), vc_cass_columns());

@@ -28,7 +28,7 @@ CREATE VIEW ntm AS
 FROM vc_read_days(getvariable('vc_files_ntm'), getvariable('vc_parquet_ntm'), vc_ntm_columns());
 COMMENT ON VIEW ntm IS 'Source ntm (all history; day = the day it was collected): per run of ntm --robot-status/--robot-snapshot a run row (overall_status, summary counts, error_code), a session row per tmux session (health_status), an agent row per agent (agent_type, state, last_output_age_s); an event row per events.jsonl line (ts, event_type), duplicates included (see v1.ntm_events)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table ntm_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as ntm_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_ntm_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_ntm'), getvariable('vc_recent_parquet_ntm'), getvariable('vc_recent_tail_ntm'), getvariable('vc_tolerant'), vc_ntm_columns());

@@ -33,7 +33,7 @@ CREATE VIEW rch AS
 FROM vc_read_days(getvariable('vc_files_rch'), getvariable('vc_parquet_rch'), vc_rch_columns());
 COMMENT ON VIEW rch IS 'Source rch (all history; day = the day it was collected): per run of rch status a run row (exit_code, error_code, daemon, counts, stats, metrics scrape), worker, active_build, queued_build, issue, alert, hint and metric rows; completed builds as build events keyed by rchd''s build id (duplicates included; see v1.rch_builds)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table rch_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as rch_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_rch_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_rch'), getvariable('vc_recent_parquet_rch'), getvariable('vc_recent_tail_rch'), getvariable('vc_tolerant'), vc_rch_columns());

@@ -18,7 +18,7 @@ CREATE VIEW ru AS
 FROM vc_read_days(getvariable('vc_files_ru'), getvariable('vc_parquet_ru'), vc_ru_columns());
 COMMENT ON VIEW ru IS 'Source ru (all history; day = the day it was collected): per run of ru status --json --no-fetch and ru list --json, a run row (version, shapes, total, note) and a repo row per configured repository (status, branch, ahead, behind, dirty, mismatch, url)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table ru_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as ru_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_ru_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_ru'), getvariable('vc_recent_parquet_ru'), getvariable('vc_recent_tail_ru'), getvariable('vc_tolerant'), vc_ru_columns());

@@ -26,7 +26,7 @@ CREATE VIEW agent_mail AS
 FROM vc_read_days(getvariable('vc_files_agent_mail'), getvariable('vc_parquet_agent_mail'), vc_agent_mail_columns());
 COMMENT ON VIEW agent_mail IS 'Source agent-mail (all history; day = the day it was collected): mcp_agent_mail events (message, recipient, read, ack, reservation, release; deduplicate on key) and per-run snapshots (store, open, held, agent)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table agent_mail_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as agent_mail_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_agent_mail_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_agent_mail'), getvariable('vc_recent_parquet_agent_mail'), getvariable('vc_recent_tail_agent_mail'), getvariable('vc_tolerant'), vc_agent_mail_columns());

@@ -25,7 +25,7 @@ CREATE VIEW pt AS
 FROM vc_read_days(getvariable('vc_files_pt'), getvariable('vc_parquet_pt'), vc_pt_columns());
 COMMENT ON VIEW pt IS 'Source pt (all history; day = the day it was collected): per run of pt robot plan a run row (exit_code 0: no candidates, 1: a plan; session_id, session_dir, scan and summary counts) and a candidate row per process (pid, start_id, classification, score, memory, recommended_action, plan_set, policy, supervisor command)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table pt_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as pt_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_pt_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_pt'), getvariable('vc_recent_parquet_pt'), getvariable('vc_recent_tail_pt'), getvariable('vc_tolerant'), vc_pt_columns());

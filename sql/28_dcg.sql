@@ -19,7 +19,7 @@ CREATE VIEW dcg AS
 FROM vc_read_days(getvariable('vc_files_dcg'), getvariable('vc_parquet_dcg'), vc_dcg_columns());
 COMMENT ON VIEW dcg IS 'Source dcg (all history; day = the day it was collected): per command dcg judged, a history row (its history DB: outcome allow/deny/warn/bypass, rule, cwd, command hash, session) or a pending row (pending_exceptions.jsonl: a deny with its short code, expiry and consumed time), as stored (re-reads included; see v1.dcg_events)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table dcg_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as dcg_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_dcg_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_dcg'), getvariable('vc_recent_parquet_dcg'), getvariable('vc_recent_tail_dcg'), getvariable('vc_tolerant'), vc_dcg_columns());

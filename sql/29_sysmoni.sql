@@ -28,7 +28,7 @@ CREATE VIEW sysmoni AS
 FROM vc_read_days(getvariable('vc_files_sysmoni'), getvariable('vc_parquet_sysmoni'), vc_sysmoni_columns());
 COMMENT ON VIEW sysmoni IS 'Source sysmoni (all history; day = the day it was collected): one sysmoni sample per run (CPU %, per core, load, memory, swap, disk and network rates, GPUs, temperatures, battery, top processes, cgroups, inotify)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table sysmoni_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as sysmoni_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_sysmoni_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_sysmoni'), getvariable('vc_recent_parquet_sysmoni'), getvariable('vc_recent_tail_sysmoni'), getvariable('vc_tolerant'), vc_sysmoni_columns());

@@ -17,7 +17,7 @@ CREATE VIEW rano AS
 FROM vc_read_days(getvariable('vc_files_rano'), getvariable('vc_parquet_rano'), vc_rano_columns());
 COMMENT ON VIEW rano IS 'Source rano (all history; day = the day it was collected): one row per connect or close rano saw (process, provider, local and remote address, domain, duration on close, alert), with when the store first saw the remote host; as stored (see v1.rano_events)';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table rano_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as rano_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_rano_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_rano'), getvariable('vc_recent_parquet_rano'), getvariable('vc_recent_tail_rano'), getvariable('vc_tolerant'), vc_rano_columns());

@@ -29,7 +29,7 @@ CREATE VIEW beads AS
 FROM vc_read_days(getvariable('vc_files_beads'), getvariable('vc_parquet_beads'), vc_beads_columns());
 COMMENT ON VIEW beads IS 'Source beads (all history; day = the day it was collected): per run of br/bv in each repository with a .beads/ tracker, a run row (repos_found, repos_checked, br_installed, bv_installed), a repo row (ready_count, list_count, bv triage/plan/insights counts), an issue row per issue not closed (status, priority, ready), a pick row per item bv ranks (kind, rank, score) and an error row per failed command';
 
--- The recent window's rows (the last hours, plus each machine's newest day): lib/duck.ts parses
--- them once per session into the table beads_recent, which every derived view reads.
+-- The recent window's rows (the last hours, plus each machine's newest day): what every derived
+-- view reads as beads_recent, which each session sets up once (lib/duck.ts loadRecent).
 CREATE MACRO vc_beads_recent() AS TABLE
 FROM vc_read(getvariable('vc_recent_beads'), getvariable('vc_recent_parquet_beads'), getvariable('vc_recent_tail_beads'), getvariable('vc_tolerant'), vc_beads_columns());

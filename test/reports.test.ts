@@ -205,14 +205,14 @@ test('on an empty data dir triage collects this machine first, says so on stderr
   assert.ok(md.includes('first red commit') && !md.includes('\u001b'), md);
 });
 
-test('a report that reads only some recent windows answers as it would with all of them', async () => {
+test('a report that reads only some recent windows or histories answers as it would with all of them', async () => {
   const { REPORTS: ALL, runReportQueries, reportContext } = await import('../lib/report.ts');
   const { open } = await import('../lib/cli/common.ts');
   const { loadConfig } = await import('../lib/config.ts');
   const loaded = loadConfig(demoEnv.VC_CONFIG);
   const at = new Date();
-  const answer = async (name: string, recent: readonly string[] | undefined) => {
-    const session = await open({ ...loaded, dataDir: demoEnv.VC_DATA_DIR! }, { now: at, recent });
+  const answer = async (name: string, recent: readonly string[] | undefined, history?: readonly string[]) => {
+    const session = await open({ ...loaded, dataDir: demoEnv.VC_DATA_DIR! }, { now: at, recent, history });
     try {
       const windows = await session.query(`SELECT (SELECT count(*) FROM claude_logs_recent) AS claude, (SELECT count(*) FROM collector_runs_recent) AS runs`);
       return { windows: windows[0], data: await runReportQueries(name, session, {}), ctx: await reportContext(session, at, []) };
@@ -223,6 +223,11 @@ test('a report that reads only some recent windows answers as it would with all 
   let checked = 0;
   for (const [name, load] of Object.entries(ALL)) {
     const report = (await load()).default;
+    if (report.history) {
+      const full = await answer(name, report.recent);
+      assert.deepEqual(await answer(name, report.recent, report.history), full, `${name}: the same answer with only its histories listed`);
+      checked++;
+    }
     if (!report.recent) continue;
     const full = await answer(name, undefined);
     const some = await answer(name, report.recent);
@@ -232,7 +237,16 @@ test('a report that reads only some recent windows answers as it would with all 
     assert.deepEqual(some.ctx, full.ctx, `${name}: the same staleness and warnings`);
     checked++;
   }
-  assert.ok(checked > 0);
+  assert.ok(checked > 1);
+
+  // A history the session did not list is not read as empty: reading it fails, naming it.
+  const session = await open({ ...loaded, dataDir: demoEnv.VC_DATA_DIR! }, { now: at, recent: [], history: ['sys'] });
+  try {
+    assert.ok(Number((await session.query('SELECT count(*) AS n FROM sys'))[0]!.n) > 0);
+    await assert.rejects(session.query('SELECT count(*) FROM agents'), /history-of-agents-not-listed-by-this-command/);
+  } finally {
+    session.close();
+  }
 });
 
 // (Last: the checks before it read the demo fleet while its data is fresh.)

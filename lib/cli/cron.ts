@@ -62,8 +62,8 @@ const runCmd = defineCommand({
     // The alert rules and the snapshot read the same health factors: when both are due, one
     // session at one moment computes them once for both.
     const now = new Date();
-    const { healthSession } = await import('../report.ts');
-    const health = healthSession(() => open(loaded, { now }));
+    const { HEALTH_HISTORY, healthSession } = await import('../report.ts');
+    const health = healthSession(() => open(loaded, { now, history: HEALTH_HISTORY }));
     // Each step runs whatever the one before did: a failed collector must not stop the alerts.
     const steps: Array<[string, () => Promise<void>]> = [
       ['alerts', async () => {

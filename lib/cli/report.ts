@@ -45,7 +45,7 @@ export async function runReport(name: string, args: Record<string, unknown>): Pr
     const outcomes = await collectLocal(loaded);
     warnings.push(`no data was stored yet, so vc collected the local machine first (${outcomes.filter((o) => succeeded(o.status)).length} of ${outcomes.length} collectors ok)`);
   }
-  const session = await open(loaded, { now: asOf, recent: report.recent });
+  const session = await open(loaded, { now: asOf, recent: report.recent, history: report.history });
   try {
     const data = await runReportQueries(name, session, options);
     const rctx = await reportContext(session, asOf ?? new Date(), warnings);

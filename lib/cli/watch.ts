@@ -3,6 +3,7 @@
 import { defineCommand } from 'citty';
 import { UsageError } from '../errors.ts';
 import { readWatchItems, watchEvents, type WatchState } from '../watch.ts';
+import { HEALTH_HISTORY } from '../report.ts';
 import { checkArgs, configArg, loadCliConfig, open } from './common.ts';
 
 export default defineCommand({
@@ -31,7 +32,7 @@ export default defineCommand({
     let state: WatchState | null = null;
     for (let read = 0; read < count && !stopped; read++) {
       const started = Date.now();
-      const session = await open(loaded);
+      const session = await open(loaded, { history: HEALTH_HISTORY });
       let items;
       try {
         items = await readWatchItems(session);

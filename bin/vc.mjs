@@ -97,6 +97,7 @@ const bundle = process.env.VC_NO_BUNDLE ? null : (freshBuild() ?? (await build()
 if (bundle) {
   await import(pathToFileURL(bundle).href);
 } else {
+  if (process.env.VC_PROFILE) process.stderr.write('vc: running the TypeScript under tsx (no bundle could be built or used)\n');
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(entry).href);

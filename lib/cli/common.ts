@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ArgsDef } from 'citty';
 import { enabledIntervals, intervalSeconds, loadConfig, machineCollectors, type LoadedConfig } from '../config.ts';
 import type { Session } from '../duck.ts';
+import type { OpenSession } from '../report.ts';
 import { UsageError } from '../errors.ts';
 import { demoMarkerFile } from '../paths.ts';
 
@@ -86,7 +87,7 @@ export function demoMachines(dataDir: string): string[] | null {
  * Opens the views; in a demo data dir, the demo's machines stand in for the configured ones.
  * DuckDB loads here, on first use, not with this module: `vc collect` never needs it.
  */
-export async function open(loaded: LoadedConfig, opts: { now?: Date; recent?: readonly string[]; history?: readonly string[] } = {}): Promise<Session> {
+export async function open(loaded: LoadedConfig, opts: Parameters<OpenSession>[1] = {}): Promise<Session> {
   const { openSession } = await import('../duck.ts');
   const { config } = loaded;
   const demo = demoMachines(loaded.dataDir);

@@ -56,14 +56,33 @@ export function clearInflight(dataDir: string, runId: string): void {
   fs.rmSync(fileOf(dataDir, runId), { force: true });
 }
 
-/** Noted runs whose vc process is gone. A note that cannot be read is dropped. */
+/** A note still being written is this old at most; older, its writer died writing it. */
+const WRITING_MS = 60_000;
+
+/**
+ * Noted runs whose vc process is gone. A note that cannot be read is dropped, and so is one its
+ * process never finished writing (it is renamed into place before the run starts, so that run
+ * never began).
+ */
 export function orphanedRuns(dataDir: string): InflightRun[] {
-  let names: string[];
+  let all: string[];
   try {
-    names = fs.readdirSync(dirOf(dataDir)).filter((n) => n.endsWith('.json'));
+    all = fs.readdirSync(dirOf(dataDir));
   } catch {
     return [];
   }
+  for (const name of all.filter((n) => n.endsWith('.json.tmp'))) {
+    const file = path.join(dirOf(dataDir), name);
+    try {
+      const run = JSON.parse(fs.readFileSync(file, 'utf8')) as InflightRun;
+      if (!Number.isInteger(run.pid) || !alive(run)) fs.rmSync(file, { force: true });
+    } catch {
+      try {
+        if (Date.now() - fs.statSync(file).mtimeMs > WRITING_MS) fs.rmSync(file, { force: true });
+      } catch { /* renamed or removed meanwhile */ }
+    }
+  }
+  const names = all.filter((n) => n.endsWith('.json'));
   const orphans: InflightRun[] = [];
   for (const name of names) {
     const file = path.join(dirOf(dataDir), name);

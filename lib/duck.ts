@@ -138,6 +138,13 @@ function variableStatements(v: SessionValues): string[] {
     settings.push(`SET VARIABLE vc_recent_tail_${name} = MAP {${[...files.tail].map(([m, t]) => `${sqlString(m)}: TIMESTAMP ${sqlString(t.replace('T', ' ').replace('Z', ''))}`).join(', ')}}::MAP(VARCHAR, TIMESTAMP)`);
   }
   settings.push(`SET VARIABLE vc_rollup_days_sys = [${v.rollups.days.map((d) => `DATE ${sqlString(d)}`).join(', ')}]::DATE[]`);
+  // sys's files of the days the rollups do not stand for (raw names and segment dirs carry the day).
+  const rolled = new Set(v.rollups.days);
+  const unrolled = (files: string[]) => files.filter((f) => !rolled.has(/date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1] ?? ''));
+  const sys = v.files[ROLLUP_SOURCE] ?? NO_FILES;
+  const [sysFiles, sysParquet] = [unrolled(sys.all), unrolled(sys.parquet)];
+  settings.push(`SET VARIABLE vc_files_sys_unrolled = ${sqlList(sysFiles.length ? sysFiles : [EMPTY_FILE])}`);
+  settings.push(`SET VARIABLE vc_parquet_sys_unrolled = ${sqlList(sysParquet.length ? sysParquet : [EMPTY_PARQUET])}`);
   for (const grain of ['hourly', 'daily'] as const) {
     settings.push(`SET VARIABLE vc_rollups_sys_${grain} = ${sqlList(v.rollups[grain].length ? v.rollups[grain] : [EMPTY_PARQUET])}`);
   }

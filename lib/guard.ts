@@ -49,7 +49,7 @@ const IN_PLACE = new Set([
   // Usage over all history (views/v1/25_usage.sql; not the usage_recent_* ones).
   'usage_claude', 'usage_codex', 'usage_gemini', 'usage_entries', 'usage_blocks', 'usage_current_windows', 'usage_rate_limits',
   // Rollups over all history (views/v1/26_rollups.sql): stored files plus the days computed from sys.
-  'sys_hourly', 'sys_daily',
+  'sys_hourly', 'sys_daily', 'sys_unrolled',
 ]);
 
 /**

@@ -66,3 +66,9 @@ FROM (
   SELECT vc_rollup_day(filename) AS day, COLUMNS(c -> c IN ('machine_id', 'metric', 'samples', 'min', 'avg', 'max', 'p95'))
   FROM read_parquet(getvariable('vc_rollups_sys_daily'), union_by_name = true, hive_partitioning = false, filename = true)
 );
+
+-- sys on the days the stored rollups do not stand for (lib/duck.ts lists only their files): what
+-- v1.sys_hourly and v1.sys_daily compute those days from.
+CREATE VIEW sys_unrolled AS
+FROM vc_read_days(getvariable('vc_files_sys_unrolled'), getvariable('vc_parquet_sys_unrolled'), vc_sys_columns());
+COMMENT ON VIEW sys_unrolled IS 'Source sys on the days without stored rollups (open, or changed since they were rolled up): what sys_hourly and sys_daily compute those days from';

@@ -7,8 +7,8 @@
 //
 // Layout: .build/cli-<id>/ holds one build (main.mjs, its chunks, inputs.json: every file it was
 // built from, with size, mtime and inode); .build/current is a symlink to the one in use, swapped
-// atomically, so concurrent commands each see a whole build. Superseded builds are removed an
-// hour later (a command may still be loading one).
+// atomically, so concurrent commands each see a whole build. Superseded builds are removed a
+// day later (a command may still be loading one).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,8 @@ const buildDir = path.join(root, '.build');
 const current = path.join(buildDir, 'current');
 /** Bumped when the build options change: a build made with others is then stale. */
 const FORMAT = 1;
-const STALE_MS = 3600_000;
+/** A long-running command (vc watch) may still load chunks of the build it started from. */
+const STALE_MS = 24 * 3600_000;
 
 /** @typedef {{ format: number, inputs: Array<[file: string, size: number, mtimeMs: number, ino: number]> }} Inputs */
 
@@ -82,7 +83,7 @@ async function build() {
   return path.join(dir, 'main.mjs');
 }
 
-/** Builds other than `keep`, and links a killed build left, once an hour old. */
+/** Builds other than `keep`, and links a killed build left, once a day old. */
 function removeSuperseded(/** @type {string} */ keep) {
   for (const name of fs.readdirSync(buildDir)) {
     if (name === keep || !(name.startsWith('cli-') || /^current\.\d+\.tmp$/.test(name))) continue;

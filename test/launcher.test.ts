@@ -65,7 +65,7 @@ test('a changed source is built again before it runs', () => {
   setWord(root, 'beta');
   assert.equal(run(root), 'beta bundle a,b');
   assert.notEqual(currentBuild(root), first);
-  // The superseded build stays for an hour (a command may still be loading it).
+  // The superseded build stays for a day (a command may still be loading it).
   assert.ok(fs.existsSync(path.join(root, '.build', first, 'main.mjs')));
 });
 

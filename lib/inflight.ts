@@ -29,12 +29,17 @@ function processStart(pid: number): string | null {
   }
 }
 
-function alive(run: InflightRun): boolean {
+const pidAlive = (pid: number): boolean => {
   try {
-    process.kill(run.pid, 0);
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+};
+
+function alive(run: InflightRun): boolean {
+  if (!pidAlive(run.pid)) return false;
   const start = processStart(run.pid);
   return run.pid_start === null || start === null || start === run.pid_start;
 }
@@ -46,8 +51,9 @@ export function markInflight(dataDir: string, runs: ReadonlyArray<Omit<InflightR
   const own = { pid: process.pid, pid_start: processStart(process.pid) };
   for (const run of runs) {
     const file = fileOf(dataDir, run.run_id);
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...run, ...own }));
-    fs.renameSync(`${file}.tmp`, file);
+    // Named after its writer: one killed before the rename is known dead whatever the file holds.
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ ...run, ...own }));
+    fs.renameSync(`${file}.${process.pid}.tmp`, file);
   }
 }
 
@@ -71,16 +77,13 @@ export function orphanedRuns(dataDir: string): InflightRun[] {
   } catch {
     return [];
   }
-  for (const name of all.filter((n) => n.endsWith('.json.tmp'))) {
+  for (const name of all.filter((n) => n.endsWith('.tmp'))) {
     const file = path.join(dirOf(dataDir), name);
+    const writer = /\.json\.(\d+)\.tmp$/.exec(name)?.[1];
     try {
-      const run = JSON.parse(fs.readFileSync(file, 'utf8')) as InflightRun;
-      if (!Number.isInteger(run.pid) || !alive(run)) fs.rmSync(file, { force: true });
-    } catch {
-      try {
-        if (Date.now() - fs.statSync(file).mtimeMs > WRITING_MS) fs.rmSync(file, { force: true });
-      } catch { /* renamed or removed meanwhile */ }
-    }
+      // Its writer is gone (named in it), or it is older than any write takes.
+      if (writer ? !pidAlive(Number(writer)) : Date.now() - fs.statSync(file).mtimeMs > WRITING_MS) fs.rmSync(file, { force: true });
+    } catch { /* renamed or removed meanwhile */ }
   }
   const names = all.filter((n) => n.endsWith('.json'));
   const orphans: InflightRun[] = [];

@@ -149,31 +149,31 @@ runaway AS (
   GROUP BY h.machine_id, h.pid, h.started_at
   HAVING max(h.collected_at) = any_value(s.last_at)
 ),
-late_sources AS (
-  -- Each late source of a machine and its state: never collected, never successfully, or late.
-  SELECT f.machine_id, f.source, f.interval_s, f.age_s,
+watched AS (
+  -- The sources freshness grades per machine (those with an interval, or never collected), how
+  -- many, and of each whether it is late and its state: never collected, never successfully, late.
+  SELECT f.*, f.last_ok_at IS NULL OR f.age_intervals >= t.warn AS is_late,
     CASE WHEN f.last_ok_at IS NULL AND f.last_run_at IS NULL THEN 'never collected'
       WHEN f.last_ok_at IS NULL THEN format('never collected successfully ({})', coalesce(f.last_error, f.last_status))
-      ELSE 'late' END AS state
+      ELSE 'late' END AS state,
+    count(*) OVER (PARTITION BY f.machine_id) AS watched_n
   FROM source_freshness f CROSS JOIN (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
-  WHERE (f.interval_s IS NOT NULL OR f.last_ok_at IS NULL) AND (f.last_ok_at IS NULL OR f.age_intervals >= t.warn)
+  WHERE f.interval_s IS NOT NULL OR f.last_ok_at IS NULL
 ),
 late_summaries AS (
   -- Sources in one state are named once (late ones with the range of their ages): a silent
   -- machine's twenty sources read as one phrase.
-  SELECT g.machine_id, string_agg(
-      CASE WHEN g.n = 1 THEN g.sources[1] WHEN g.n = a.n THEN format('all {} sources', g.n) ELSE array_to_string(g.sources, ', ') END || ' ' ||
-      CASE WHEN g.state <> 'late' THEN g.state
-        WHEN g.n = 1 THEN format('last collected {} ago (expected every {})', human_age(g.oldest_s), human_age(g.interval_s))
-        WHEN human_age(g.newest_s) = human_age(g.oldest_s) THEN format('last collected {} ago', human_age(g.oldest_s))
-        ELSE format('last collected {} to {} ago', human_age(g.newest_s), human_age(g.oldest_s)) END,
-      '; ' ORDER BY g.sources[1]) AS summary
-  FROM (SELECT machine_id, state, list(source ORDER BY source) AS sources, count(*) AS n, any_value(interval_s) AS interval_s,
-          min(age_s) AS newest_s, max(age_s) AS oldest_s
-        FROM late_sources GROUP BY machine_id, state) g
-  JOIN (SELECT machine_id, count(*) AS n FROM source_freshness WHERE interval_s IS NOT NULL OR last_ok_at IS NULL GROUP BY machine_id) a
-    USING (machine_id)
-  GROUP BY g.machine_id
+  SELECT machine_id, string_agg(
+      CASE WHEN n = 1 THEN sources[1] WHEN n = watched_n THEN format('all {} sources', n) ELSE array_to_string(sources, ', ') END || ' ' ||
+      CASE WHEN state <> 'late' THEN state
+        WHEN n = 1 THEN format('last collected {} ago (expected every {})', human_age(oldest_s), human_age(interval_s))
+        WHEN human_age(newest_s) = human_age(oldest_s) THEN format('last collected {} ago', human_age(oldest_s))
+        ELSE format('last collected {} to {} ago', human_age(newest_s), human_age(oldest_s)) END,
+      '; ' ORDER BY sources[1]) AS summary
+  FROM (SELECT machine_id, state, list(source ORDER BY source) AS sources, count(*) AS n, any_value(watched_n) AS watched_n,
+          any_value(interval_s) AS interval_s, min(age_s) AS newest_s, max(age_s) AS oldest_s
+        FROM watched WHERE is_late GROUP BY machine_id, state)
+  GROUP BY machine_id
 ),
 fresh AS (
   -- One factor per machine: its stalest source, in expected intervals; never collected is crit.
@@ -187,13 +187,11 @@ fresh AS (
     coalesce(any_value(ls.summary), 'every source is fresh') AS summary,
     to_json({sources: list({source: f.source, last_ok_at: f.last_ok_at, age_s: f.age_s, interval_s: f.interval_s,
       last_status: f.last_status, last_error: f.last_error} ORDER BY f.source),
-      late: coalesce(list(f.source ORDER BY f.source) FILTER (WHERE f.last_ok_at IS NULL OR f.age_intervals >= t.warn), []),
+      late: coalesce(list(f.source ORDER BY f.source) FILTER (WHERE f.is_late), []),
       unreachable_reason: any_value(m.unreachable_reason), unreachable_since: any_value(m.unreachable_since)}) AS evidence
-  FROM source_freshness f
-  CROSS JOIN (SELECT warn FROM v1.health_thresholds WHERE factor_id = 'freshness') t
+  FROM watched f
   LEFT JOIN machines m ON m.machine_id = f.machine_id
   LEFT JOIN late_summaries ls ON ls.machine_id = f.machine_id
-  WHERE f.interval_s IS NOT NULL OR f.last_ok_at IS NULL
   GROUP BY f.machine_id
 ),
 failures AS (
